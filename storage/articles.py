@@ -1,0 +1,191 @@
+"""Storing articles once and reading stories back for alerts and `/latest`.
+
+"Is this item new?" is answered by the database: the insert skips any row that collides on
+(source, guid) or on the canonical URL, and returns only the rows it really inserted. Two
+sources carrying the same story under one URL therefore yield one article and one alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Article, ArticleTopic, Source
+from storage.records import NewArticle, Story
+
+_STORY_COLUMNS = (
+    Article.id,
+    Article.source_id,
+    Source.name,
+    Article.url,
+    Article.title,
+    Article.summary,
+    Article.categories,
+    Article.published_at,
+    Article.first_seen_at,
+)
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """`INSERT` with `ON CONFLICT` support for whichever database the session is bound to."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {name!r}")
+
+
+def _story(row: Sequence[Any], topics: frozenset[str] = frozenset()) -> Story:
+    return Story(
+        id=row[0],
+        source_id=row[1],
+        source_name=row[2],
+        url=row[3],
+        title=row[4],
+        summary=row[5],
+        categories=tuple(row[6] or ()),
+        published_at=row[7],
+        first_seen_at=row[8],
+        topics=topics,
+    )
+
+
+def _stories_query() -> Select[Any]:
+    return select(*_STORY_COLUMNS).join(Source, Source.id == Article.source_id)
+
+
+async def insert_new(
+    session: AsyncSession,
+    source_id: int,
+    articles: Sequence[NewArticle],
+    now: datetime,
+) -> dict[str, int]:
+    """Insert the articles that are not stored yet; return {guid: id} of those inserted."""
+    if not articles:
+        return {}
+    rows = [
+        {
+            "source_id": source_id,
+            "guid": article.guid,
+            "url": article.url or None,
+            "title": article.title,
+            "summary": article.summary,
+            "categories": list(article.categories),
+            "published_at": article.published_at,
+            "first_seen_at": now,
+        }
+        for article in articles
+    ]
+    inserted: dict[str, int] = {}
+    # One statement per row keeps "DO NOTHING" per row and RETURNING unambiguous; the number
+    # of new items per fetch is small (a feed carries tens of items, few of them new).
+    for row in rows:
+        stmt = dialect_insert(session, Article).values(**row).on_conflict_do_nothing()
+        result = await session.execute(stmt.returning(Article.id))
+        article_id = result.scalar_one_or_none()
+        if article_id is not None:
+            inserted[row["guid"]] = article_id
+    return inserted
+
+
+async def known_guids(session: AsyncSession, source_id: int, guids: Iterable[str]) -> set[str]:
+    """The guids of this source that are already stored (to skip summarising old items)."""
+    wanted = list(guids)
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = await session.scalars(
+            select(Article.guid).where(Article.source_id == source_id, Article.guid.in_(chunk))
+        )
+        found.update(rows)
+    return found
+
+
+async def known_urls(session: AsyncSession, urls: Iterable[str]) -> set[str]:
+    wanted = [url for url in urls if url]
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        rows = await session.scalars(select(Article.url).where(Article.url.in_(chunk)))
+        found.update(url for url in rows if url)
+    return found
+
+
+async def set_topics(session: AsyncSession, article_id: int, topics: Iterable[str]) -> None:
+    values = [{"article_id": article_id, "topic": topic} for topic in sorted(set(topics))]
+    if values:
+        await session.execute(
+            dialect_insert(session, ArticleTopic).values(values).on_conflict_do_nothing()
+        )
+
+
+async def _with_topics(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> list[Story]:
+    ids = [row[0] for row in rows]
+    topics: dict[int, set[str]] = {article_id: set() for article_id in ids}
+    if ids:
+        pairs = await session.execute(
+            select(ArticleTopic.article_id, ArticleTopic.topic).where(
+                ArticleTopic.article_id.in_(ids)
+            )
+        )
+        for article_id, topic in pairs:
+            topics[article_id].add(topic)
+    return [_story(row, frozenset(topics[row[0]])) for row in rows]
+
+
+async def get_stories(session: AsyncSession, article_ids: Iterable[int]) -> dict[int, Story]:
+    ids = list(set(article_ids))
+    if not ids:
+        return {}
+    rows = (await session.execute(_stories_query().where(Article.id.in_(ids)))).all()
+    return {story.id: story for story in await _with_topics(session, rows)}
+
+
+async def newest(session: AsyncSession, limit: int = 1) -> list[Story]:
+    rows = (
+        await session.execute(
+            _stories_query().order_by(Article.published_at.desc(), Article.id.desc()).limit(limit)
+        )
+    ).all()
+    return await _with_topics(session, rows)
+
+
+async def newest_in_topics(
+    session: AsyncSession, topics: Iterable[str], limit: int = 1
+) -> list[Story]:
+    wanted = sorted(set(topics))
+    if not wanted:
+        return []
+    ids = select(ArticleTopic.article_id).where(ArticleTopic.topic.in_(wanted))
+    rows = (
+        await session.execute(
+            _stories_query()
+            .where(Article.id.in_(ids))
+            .order_by(Article.published_at.desc(), Article.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    return await _with_topics(session, rows)
+
+
+async def newest_matching(
+    session: AsyncSession,
+    predicate: Callable[[Story], bool],
+    *,
+    scan: int = 500,
+) -> Story | None:
+    """The newest of the `scan` most recent stories that satisfy `predicate`.
+
+    Keyword watches are whole-word matches that SQL cannot express portably, so they are
+    checked in Python over a bounded window of recent stories.
+    """
+    for story in await newest(session, limit=scan):
+        if predicate(story):
+            return story
+    return None
