@@ -21,6 +21,12 @@ FEEDS = FIXTURES / "feeds"
 PG_DSN = os.environ.get("NEWSBOT_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # PTB 22 warns on every RetryAfter unless this opts in to its coming timedelta type;
+    # `newsbot run` sets it too (bot/cli.py), and tests run with warnings as errors.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
 def feed_bytes(name: str) -> bytes:
     return (FEEDS / name).read_bytes()
 

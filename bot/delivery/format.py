@@ -1,0 +1,132 @@
+"""Rendering stories as Telegram messages (parse_mode HTML), within Telegram's rules.
+
+Every piece of feed text goes through `html.escape`; URLs are put in `href` only when they are
+http(s). The 4096-character limit applies to the text *after* Telegram parses the HTML, so
+the plain parts are measured and cut before they are escaped: cutting escaped HTML could split
+an entity or leave a tag open.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from storage.records import Story
+
+MAX_MESSAGE_CHARS = 4096
+MAX_TITLE_CHARS = 300
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    text: str
+    parse_mode: str | None  # "HTML", or None for the plain-text fallback
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a word boundary, marking the cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return text[:limit]
+    cut = text[: limit - len(ELLIPSIS)]
+    space = cut.rfind(" ")
+    if space >= len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + ELLIPSIS
+
+
+def safe_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return url
+
+
+def _topic_line(story: Story, topic_names: Mapping[str, str]) -> str:
+    names = [topic_names[slug] for slug in sorted(story.topics) if slug in topic_names]
+    return " · ".join(names)
+
+
+def _when(published_at: datetime) -> str:
+    return published_at.strftime("%d %b %Y, %H:%M UTC")
+
+
+def render_story(
+    story: Story,
+    *,
+    topic_names: Mapping[str, str] = {},
+    heading: str | None = None,
+    show_time: bool = False,
+) -> RenderedMessage:
+    """The alert for one story: bold headline, summary, source linked to the article."""
+    title = truncate(story.title.strip() or story.source_name, MAX_TITLE_CHARS)
+    summary = story.summary.strip()
+    source = story.source_name.strip() or "Source"
+    url = safe_url(story.url)
+    topics = _topic_line(story, topic_names)
+    footer_plain = "📰 " + source + ("  🕒 " + _when(story.published_at) if show_time else "")
+    head_plain = heading or ""
+
+    fixed = len(head_plain) + len(title) + len(footer_plain) + len(topics) + 12
+    summary = truncate(summary, max(0, MAX_MESSAGE_CHARS - fixed))
+
+    parts: list[str] = []
+    if heading:
+        parts.append(html.escape(heading))
+    parts.append(f"<b>{html.escape(title)}</b>")
+    if summary:
+        parts.append(html.escape(summary))
+    source_html = html.escape(source)
+    if url:
+        source_html = f'<a href="{html.escape(url, quote=True)}">{source_html}</a>'
+    footer = "📰 " + source_html
+    if show_time:
+        footer += "  🕒 " + html.escape(_when(story.published_at))
+    if topics:
+        footer += "\n🏷 " + html.escape(topics)
+    parts.append(footer)
+    return RenderedMessage(text="\n\n".join(parts), parse_mode="HTML")
+
+
+def render_story_plain(story: Story) -> RenderedMessage:
+    """The fallback when Telegram rejects our HTML: the same facts, no markup at all."""
+    title = truncate(story.title.strip() or story.source_name, MAX_TITLE_CHARS)
+    lines = [title]
+    footer = story.source_name + (f": {story.url}" if safe_url(story.url) else "")
+    summary = truncate(story.summary.strip(), MAX_MESSAGE_CHARS - len(title) - len(footer) - 4)
+    if summary:
+        lines.append(summary)
+    lines.append(footer)
+    return RenderedMessage(text="\n\n".join(lines), parse_mode=None)
+
+
+def render_digest(
+    stories: Sequence[Story], *, heading: str, limit: int = MAX_MESSAGE_CHARS
+) -> RenderedMessage:
+    """Several stories in one message: a heading and one linked headline per story."""
+    lines = [f"<b>{html.escape(heading)}</b>"]
+    used = len(heading)
+    shown = 0
+    for story in stories:
+        title = truncate(story.title.strip() or story.source_name, 200)
+        source = story.source_name.strip()
+        plain = f"• {title} ({source})"
+        if used + len(plain) + 2 > limit - 40:
+            break
+        url = safe_url(story.url)
+        title_html = html.escape(title)
+        if url:
+            title_html = f'<a href="{html.escape(url, quote=True)}">{title_html}</a>'
+        lines.append(f"• {title_html} — {html.escape(source)}")
+        used += len(plain) + 1
+        shown += 1
+    if shown < len(stories):
+        lines.append(html.escape(f"…and {len(stories) - shown} more: /latest"))
+    return RenderedMessage(text="\n".join(lines), parse_mode="HTML")
