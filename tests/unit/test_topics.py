@@ -1,0 +1,540 @@
+"""The topic catalogue: loading and validating it, naming topics, classifying real feed items."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from bot.topics import CatalogueError, Topic, TopicCatalogue, load_catalogue
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FEEDS = FIXTURES / "feeds"
+SEED_TITLE = "Spain to reportedly host 'secret' summit of 'Coalition of the Willing' on Nov. 4"
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    summary: str
+    categories: tuple[str, ...]
+
+
+@functools.cache
+def feed_items(name: str) -> tuple[Item, ...]:
+    parsed = feedparser.parse(str(FEEDS / name))
+    return tuple(
+        Item(
+            title=entry.get("title", ""),
+            summary=entry.get("summary", ""),
+            categories=tuple(tag.get("term") or "" for tag in entry.get("tags", [])),
+        )
+        for entry in parsed.entries
+    )
+
+
+def feed_item(name: str, title_start: str) -> Item:
+    found = [item for item in feed_items(name) if item.title.startswith(title_start)]
+    assert len(found) == 1, f"{len(found)} items in {name} start with {title_start!r}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> TopicCatalogue:
+    return load_catalogue()
+
+
+def classify(catalogue: TopicCatalogue, item: Item) -> frozenset[str]:
+    return catalogue.classify(item.title, item.summary, item.categories)
+
+
+# --- the built-in catalogue and names ---------------------------------------------------------
+
+
+def test_builtin_catalogue_has_every_required_topic(catalogue: TopicCatalogue) -> None:
+    required = {"ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy"}
+    assert required | {"military"} <= {topic.slug for topic in catalogue.topics}
+    for topic in catalogue.topics:
+        assert topic.name and topic.aliases and topic.terms, topic.slug
+        assert catalogue.get(topic.slug) is topic
+
+
+@pytest.mark.parametrize(
+    ("typed", "slug"),
+    [
+        ("ukraine", "ukraine"),
+        ("  UKRAINE ", "ukraine"),
+        ('"Ukraine"', "ukraine"),
+        ("«Kyiv»", "ukraine"),
+        ("Zelensky", "ukraine"),
+        ("zelenskyy", "ukraine"),
+        ("Україна", "ukraine"),
+        ("Kremlin", "russia"),
+        ("Росія", "russia"),
+        ("price   cap", "sanctions"),
+        ("Sanctions", "sanctions"),
+        ("North Atlantic Alliance", "nato"),
+        ("European Union", "eu"),
+        ("U.S.", "usa"),
+        ("United States", "usa"),
+        ("peace talks", "diplomacy"),
+        ("Armed Forces", "military"),
+        ("#energy", "energy"),
+    ],
+)
+def test_resolve_accepts_slug_name_and_aliases_in_any_case(
+    catalogue: TopicCatalogue, typed: str, slug: str
+) -> None:
+    topic = catalogue.resolve(typed)
+    assert topic is not None
+    assert topic.slug == slug
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "tomahawk", "ukrane", "Black Sea"])
+def test_resolve_is_exact(catalogue: TopicCatalogue, typed: str) -> None:
+    assert catalogue.resolve(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "slug"),
+    [
+        ("ukrane", "ukraine"),
+        ("Sanktions", "sanctions"),
+        ("zelenski", "ukraine"),
+        ("russain", "russia"),
+    ],
+)
+def test_suggest_finds_near_misses(catalogue: TopicCatalogue, typed: str, slug: str) -> None:
+    topic = catalogue.suggest(typed)
+    assert topic is not None
+    assert topic.slug == slug
+
+
+@pytest.mark.parametrize("typed", ["", "tomahawk", "banana bread", "price cap on russian oil"])
+def test_suggest_returns_none_when_nothing_is_close(catalogue: TopicCatalogue, typed: str) -> None:
+    assert catalogue.suggest(typed) is None
+
+
+# --- classification of real feed items ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("feed", "title", "expected"),
+    [
+        (
+            "telegraph-uk-2022-04-05.rss.xml",
+            "Brussels to ban Russian coal imports",
+            {"russia", "sanctions", "eu", "energy"},
+        ),
+        (
+            "telegraph-uk-2022-04-05.rss.xml",
+            "Volodymyr Zelensky tells UN",
+            {"ukraine", "russia", "diplomacy"},
+        ),
+        (
+            "telegraph-uk-2022-04-05.rss.xml",
+            "Russia-Ukraine latest news: US to ban all new investment",
+            {"ukraine", "russia", "sanctions", "usa"},
+        ),
+        (
+            "guardian-uk-2022-04-05.rss.xml",
+            "EU to propose fresh sanctions including ban on Russian coal",
+            {"eu", "sanctions", "russia", "ukraine", "energy"},
+        ),
+        (
+            "guardian-uk-2022-04-05.rss.xml",
+            "Labour calls for Russian ambassador to be expelled",
+            {"russia", "ukraine", "diplomacy"},
+        ),
+        (
+            "ft-uk-homepage-2022-04-05.rss.xml",
+            "Italy and Spain lead fresh round of European expulsions",
+            {"russia", "diplomacy", "sanctions", "eu"},
+        ),
+        (
+            "ft-uk-homepage-2022-04-05.rss.xml",
+            "It is time to curb imports of Russia",
+            {"russia", "sanctions"},
+        ),
+        (
+            "ft-uk-homepage-2022-04-05.rss.xml",
+            "Czech Republic sends tanks to bolster Ukraine forces",
+            {"ukraine", "military"},
+        ),
+        (
+            "ft-world-2025-03-18.leading-newline.rss.xml",
+            "Putin agrees 30-day halt to strikes",
+            {"russia", "ukraine", "energy", "diplomacy", "usa", "military"},
+        ),
+        (
+            "nyt-homepage-2022-04-05.rss.xml",
+            "US Blocks Russia’s Access to Dollars",
+            {"usa", "russia", "sanctions"},
+        ),
+        (
+            "huffpost-frontpage-2022-04-05.rss.xml",
+            "U.S. Seizes Oligarch’s $90 Million Yacht",
+            {"usa", "russia", "sanctions"},
+        ),
+        (
+            "skynews-home-2022-04-05.rss.xml",
+            "UK, Australia and US agree to 'accelerate development'",
+            {"usa", "military"},
+        ),
+        (
+            "independent-uk-2025-03-18.leading-newline.rss.xml",
+            "US ‘deletes evidence’ of Russia’s kidnap of thousands of Ukranian children",
+            {"ukraine", "russia", "usa"},
+        ),
+        (
+            "kyivindependent-news-archive-2026-10-04.rss.xml",
+            "U.S. peace negotiations with Russia could now involve",
+            {"usa", "russia", "sanctions", "diplomacy", "energy"},
+        ),
+        (
+            "kyivindependent-news-archive-2026-10-04.rss.xml",
+            "5 Russian missiles and drones exploded on Moldova",
+            {"nato", "russia", "ukraine", "military"},
+        ),
+        (
+            "kyivindependent-news-archive-2026-10-04.rss.xml",
+            "Series of drone attacks disrupt power supply near Zaporizhzhia",
+            {"energy", "ukraine", "military"},
+        ),
+        (
+            "ukrainskapravda-eng-2026-10-04.rss.xml",
+            "Chișinău summons Russian ambassador",
+            {"diplomacy", "russia", "military"},
+        ),
+        (
+            "ukrainskapravda-eng-2026-10-04.rss.xml",
+            "Russian forces attack Dnipropetrovsk Oblast",
+            {"russia", "ukraine", "military"},
+        ),
+        (
+            "ukrinform-lastnews-2026-10-04.rss.xml",
+            "IAEA reports damage to transformers near Zaporizhzhia NPP",
+            {"energy", "ukraine", "diplomacy"},
+        ),
+        (
+            "ukrinform-lastnews-2026-10-04.rss.xml",
+            "Twelve state-owned coal mining enterprises",
+            {"energy", "ukraine"},
+        ),
+        (
+            "ilmessaggero-mondo-2022-11-16.rss.xml",
+            "Missili Polonia",
+            {"nato", "russia"},
+        ),
+    ],
+)
+def test_real_items_get_their_topics(
+    catalogue: TopicCatalogue, feed: str, title: str, expected: set[str]
+) -> None:
+    assert expected <= classify(catalogue, feed_item(feed, title))
+
+
+@pytest.mark.parametrize(
+    ("feed", "title", "absent"),
+    [
+        # "lightly oil the slices": a recipe is not energy news.
+        (
+            "guardian-uk-2022-04-05.rss.xml",
+            "Nigel Slater’s recipe for miso mushroom soup",
+            "energy",
+        ),
+        ("independent-uk-2025-03-18.leading-newline.rss.xml", "Arkansas governor signs", "energy"),
+        # "Greenhouse Gas Emissions" is a category label, not the gas market.
+        ("nyt-homepage-2022-04-05.rss.xml", "E.P.A. to Propose Restrictions on Asbestos", "energy"),
+        # A Russian tennis player at the French Open is not a sanctions story.
+        (
+            "telegraph-uk-2022-04-05.rss.xml",
+            "French Open has no plans to ban Daniil Medvedev",
+            "sanctions",
+        ),
+        # "Cloud Computing" contains "putin".
+        ("heise-newsticker-2018-10.rss0.90.rdf.xml", "Webhosting und Cloud Computing", "russia"),
+        # Old Navy is a shop; a "woke war" and a "tariff war" are not wars.
+        ("guardian-uk-2022-04-05.rss.xml", "Shrinking the Gap", "military"),
+        ("guardian-uk-2022-04-05.rss.xml", "LGBTQ+ conference cancelled", "military"),
+        ("ft-world-2025-03-18.leading-newline.rss.xml", "What auto bosses worry", "military"),
+        # Filed under "US sports" / "US Crime News", but not about the United States as a state.
+        ("guardian-uk-2022-04-05.rss.xml", "Tiger Woods prepared to play", "usa"),
+        (
+            "independent-uk-2025-03-18.leading-newline.rss.xml",
+            "Grandfather killed in McDonald",
+            "usa",
+        ),
+        # "Council of Europe" is not the European Union.
+        (
+            "ukrainskapravda-eng-2026-10-04.rss.xml",
+            "Ukraine receives €50m from Council of Europe",
+            "eu",
+        ),
+    ],
+)
+def test_real_false_friends_are_rejected(
+    catalogue: TopicCatalogue, feed: str, title: str, absent: str
+) -> None:
+    assert absent not in classify(catalogue, feed_item(feed, title))
+
+
+@pytest.mark.parametrize(
+    ("feed", "title"),
+    [
+        ("telegraph-uk-2022-04-05.rss.xml", "French Open has no plans to ban Daniil Medvedev"),
+        ("independent-uk-2025-03-18.leading-newline.rss.xml", "Arkansas governor signs"),
+        ("guardian-uk-2022-04-05.rss.xml", "Nigel Slater’s recipe for miso mushroom soup"),
+    ],
+)
+def test_items_with_only_false_friends_get_no_topic(
+    catalogue: TopicCatalogue, feed: str, title: str
+) -> None:
+    assert classify(catalogue, feed_item(feed, title)) == frozenset()
+
+
+def test_sport_section_of_a_real_feed_gets_no_topics(catalogue: TopicCatalogue) -> None:
+    sport = [
+        item
+        for item in feed_items("telegraph-uk-2022-04-05.rss.xml")
+        if "structure:sport" in item.categories
+    ]
+    assert len(sport) > 20
+    assert {
+        item.title: classify(catalogue, item) for item in sport if classify(catalogue, item)
+    } == {}
+
+
+def test_covid_in_moscow_is_russia_but_not_military(catalogue: TopicCatalogue) -> None:
+    # feedparser cannot read JSON Feed, so this fixture is read as JSON.
+    feed = json.loads((FEEDS / "npr-world-2020-05-29.jsonfeed.json").read_text(encoding="utf-8"))
+    (item,) = [i for i in feed["items"] if i["title"].startswith("Moscow Doubles")]
+    topics = catalogue.classify(item["title"], item["summary"], item["tags"])
+    assert topics == {"russia"}
+
+
+def test_seed_article_is_about_the_war_and_its_diplomacy(catalogue: TopicCatalogue) -> None:
+    text = (FIXTURES / "example-article.txt").read_text(encoding="utf-8")
+    topics = catalogue.classify(SEED_TITLE, text, ("Europe",))
+    assert {"ukraine", "russia", "sanctions", "diplomacy", "usa", "military"} <= topics
+    assert "nato" not in topics
+
+
+def test_title_alone_is_enough(catalogue: TopicCatalogue) -> None:
+    # Telegraph items have no description at all: title and categories only.
+    item = feed_item("telegraph-uk-2022-04-05.rss.xml", "Ukrainian refugees can claim permanent")
+    assert item.summary == ""
+    assert "ukraine" in classify(catalogue, item)
+
+
+# --- term semantics on short texts --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "slug", "expected"),
+    [
+        ("Monkey sanctuary opens in Kent", "sanctions", False),
+        ("EU agrees new sanctions package", "sanctions", True),
+        ("Oligarch sanctioned by the Treasury", "sanctions", True),
+        ("State-sanctioned violence condemned", "sanctions", False),
+        ("G7 debates the price-cap on Russian oil", "sanctions", True),
+        ("Cloud Computing conference opens", "russia", False),
+        ("Putin speaks", "russia", True),
+        ("Ukrainian grain ships leave Odesa", "ukraine", True),
+        ("UKRAINE LATEST", "ukraine", True),
+        ("Ukraine-born chef opens restaurant in London", "ukraine", False),
+        ("Ukrainian-born chef cooks for refugees in Kyiv", "ukraine", True),
+        ("How to make chicken Kiev", "ukraine", False),
+        ("Russian Doll returns for a third season", "russia", False),
+        ("Putin bans Russian Doll", "russia", True),
+        ("Think tanks warn of recession", "military", False),
+        ("Tanks roll into Kharkiv", "military", True),
+        ("Culture wars come to school boards", "military", False),
+        ("Oil prices jump after OPEC cut", "energy", True),
+        ("Lightly oil the pan", "energy", False),
+        ("Police fire tear gas at protesters", "energy", False),
+        ("Gas supplies to Europe fall", "energy", True),
+        ("Let us know what you think", "usa", False),
+        ("US imposes tariffs", "usa", True),
+        ("Eu acho que sim", "eu", False),
+        ("EU ministers meet", "eu", True),
+        ("Nato summit in Vilnius", "nato", True),
+        ("Brussels sprouts with bacon", "eu", False),
+        ("Donald Trump holds a rally", "usa", True),
+        ("Play your trump card", "usa", False),
+        ("Kremlin’s spokesman says", "russia", True),
+    ],
+)
+def test_terms_match_whole_words_and_respect_excludes(
+    catalogue: TopicCatalogue, title: str, slug: str, expected: bool
+) -> None:
+    assert (slug in catalogue.classify(title, "")) is expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Україна отримала нові санкції проти Росії", {"ukraine", "sanctions", "russia"}),
+        ("У Києві пролунали вибухи", {"ukraine"}),
+        ("Кремль заявил о новых санкциях", {"russia", "sanctions"}),
+        ("Россия и Украина: переговоры в Стамбуле", {"russia", "ukraine", "diplomacy"}),
+        ("Кримінальна справа щодо хабаря", set()),
+    ],
+)
+def test_cyrillic_spellings(catalogue: TopicCatalogue, title: str, expected: set[str]) -> None:
+    assert catalogue.classify(title, "") == expected
+
+
+def test_feed_categories_count_as_evidence(catalogue: TopicCatalogue) -> None:
+    assert catalogue.classify("Weekly roundup", "", ["Sanctions against Russia"]) == {
+        "sanctions",
+        "russia",
+    }
+    assert {"russia", "ukraine", "military"} <= catalogue.classify(
+        "Photos", "", ["Russian Invasion of Ukraine (2022)"]
+    )
+    assert catalogue.classify("Briefing", "", ["topics:places/russia"]) == {"russia"}
+
+
+def test_a_bare_category_word_is_a_label_but_the_same_word_in_prose_is_not(
+    catalogue: TopicCatalogue,
+) -> None:
+    assert "energy" in catalogue.classify("Wind farm plans", "", ["Energy"])
+    assert "energy" not in catalogue.classify("The energy in the room was electric", "", [])
+
+
+def test_words_inside_markup_do_not_count(catalogue: TopicCatalogue) -> None:
+    summary = (
+        '<p>A review of the new album.</p> <a href="https://example.com/russia-ukraine-war">'
+        "Continue reading...</a>"
+    )
+    assert catalogue.classify("Album of the week", summary) == frozenset()
+
+
+def test_entities_are_decoded_before_matching(catalogue: TopicCatalogue) -> None:
+    # The exclude "people's congress" only masks "Congress" once &#8217; is an apostrophe.
+    title = "China&#8217;s National People&#8217;s Congress opens"
+    assert "usa" not in catalogue.classify(title, "")
+    assert "usa" in catalogue.classify("Congress votes on aid", "")
+
+
+def test_a_phrase_does_not_span_title_and_summary(catalogue: TopicCatalogue) -> None:
+    assert "energy" not in catalogue.classify("What is natural", "gas for the oven, the chef asks")
+
+
+# --- operator catalogue files -------------------------------------------------------------------
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "topics.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_operator_file_adds_a_topic_at_the_end(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        [[topic]]
+        slug = "belarus"
+        name = "Belarus"
+        aliases = ["minsk", "lukashenko"]
+        terms = ["belarus*", "lukashenk*", "minsk"]
+        exclude = ["minsk agreement*"]
+        """,
+    )
+    catalogue = load_catalogue(path)
+    assert catalogue.topics[-1].slug == "belarus"
+    assert catalogue.resolve("Lukashenko") == catalogue.get("belarus")
+    assert catalogue.classify("Lukashenko meets Putin", "") == {"belarus", "russia"}
+    assert "belarus" not in catalogue.classify("The Minsk agreements are dead", "")
+
+
+def test_operator_file_replaces_a_topic_in_place(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        [[topic]]
+        slug = "energy"
+        name = "Power"
+        aliases = ["power"]
+        terms = ["power plant*"]
+        """,
+    )
+    catalogue = load_catalogue(path)
+    builtin = load_catalogue()
+    assert [t.slug for t in catalogue.topics] == [t.slug for t in builtin.topics]
+    energy = catalogue.get("energy")
+    assert energy is not None
+    assert energy.name == "Power"
+    assert energy.terms == ("power plant*",)
+    assert "energy" not in catalogue.classify("Oil prices jump", "")
+
+
+def test_operator_file_extends_a_topic(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        [[topic]]
+        slug = "military"
+        extend = true
+        aliases = ["weapons"]
+        terms = ["drone wall"]
+        """,
+    )
+    catalogue = load_catalogue(path)
+    military = catalogue.get("military")
+    builtin = load_catalogue().get("military")
+    assert military is not None and builtin is not None
+    assert military.name == builtin.name
+    assert set(builtin.terms) < set(military.terms)
+    assert catalogue.resolve("weapons") == military
+    assert "military" in catalogue.classify("EU plans a drone wall", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[[topic]\nslug = 'x'", "not valid TOML"),
+        ("[[topics]]\nslug = 'x'", "unknown top-level key"),
+        ("[[topic]]\nname = 'X'\nterms = ['x']", "'slug' is missing"),
+        ("[[topic]]\nslug = 'x'\nterms = ['x']", "'name' is missing"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'", "'terms' is missing"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'\nterms = 'x'", "'terms' must be a list"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'\nterms = ['x']\nterm = ['y']", "unknown key(s) term"),
+        ("[[topic]]\nslug = 'Bad Slug'\nname = 'X'\nterms = ['x']", "slug 'Bad Slug'"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'\nterms = ['oi*']", "at least 3 characters"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'\nterms = ['a*b']", "'*' may only end a word"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'\nterms = ['!!']", "no letters or digits"),
+        ("[[topic]]\nslug = 'x'\nextend = true\nterms = ['x']", "no built-in topic to extend"),
+        ("[[topic]]\nslug = 'x'\nname = 'X'\naliases = ['kyiv']\nterms = ['x']", "'kyiv' would"),
+        (
+            "[[topic]]\nslug = 'x'\nname = 'X'\nterms = ['x']\n"
+            "[[topic]]\nslug = 'x'\nname = 'Y'\nterms = ['y']",
+            "appears twice",
+        ),
+    ],
+)
+def test_operator_file_errors_name_the_file_and_the_problem(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(CatalogueError) as caught:
+        load_catalogue(path)
+    assert str(path) in str(caught.value)
+    assert problem in str(caught.value)
+
+
+def test_missing_operator_file_is_a_catalogue_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogueError, match="cannot read"):
+        load_catalogue(tmp_path / "absent.toml")
+
+
+def test_catalogue_rejects_a_slug_defined_twice() -> None:
+    topic = Topic(slug="x", name="X", aliases=(), terms=("x",), exclude=())
+    with pytest.raises(CatalogueError, match="defined twice"):
+        TopicCatalogue([topic, topic])
