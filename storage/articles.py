@@ -56,7 +56,7 @@ def _story(row: Sequence[Any], topics: frozenset[str] = frozenset()) -> Story:
     )
 
 
-def _stories_query() -> Select[Any]:
+def _stories_query() -> Select[*tuple[Any, ...]]:
     return select(*_STORY_COLUMNS).join(Source, Source.id == Article.source_id)
 
 
@@ -69,7 +69,7 @@ async def insert_new(
     """Insert the articles that are not stored yet; return {guid: id} of those inserted."""
     if not articles:
         return {}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "source_id": source_id,
             "guid": article.guid,

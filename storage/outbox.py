@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.articles import dialect_insert, get_stories
@@ -54,7 +54,7 @@ async def enqueue(
     return queued
 
 
-def _claimable(now: datetime) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(OutboxEntry.status == OutboxStatus.PENDING, OutboxEntry.next_attempt_at <= now),
         and_(OutboxEntry.status == OutboxStatus.CLAIMED, OutboxEntry.lease_until <= now),

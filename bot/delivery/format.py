@@ -41,7 +41,11 @@ def truncate(text: str, limit: int) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    if not url:
+    """The URL if Telegram can link it: http(s), and no control characters or spaces.
+
+    A NUL inside `href` makes Telegram reject the whole message, and `html.escape` keeps it.
+    """
+    if not url or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in url):
         return None
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:

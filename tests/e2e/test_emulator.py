@@ -92,7 +92,7 @@ async def raw_call(
     *,
     token: str = TOKEN,
     http_method: str = "POST",
-    timeout: float = 10.0,  # noqa: ASYNC109 - passed to httpx, not awaited on
+    timeout: float = 10.0,
     **kwargs: Any,
 ) -> tuple[int, Any]:
     """Call the emulator without PTB, to see the exact status and body."""

@@ -31,7 +31,9 @@ async def _source(session: AsyncSession, url: str = "https://example.org/feed") 
 
 
 async def _chat(session: AsyncSession, chat_id: int, chat_type: str = "private") -> None:
-    await chats.upsert_chat(session, chat_id, chat_type=chat_type, title=None, language="en", now=T0)
+    await chats.upsert_chat(
+        session, chat_id, chat_type=chat_type, title=None, language="en", now=T0
+    )
 
 
 async def test_insert_new_returns_only_new_rows(
@@ -111,9 +113,12 @@ async def test_subscribers_respect_time_activity_and_kind(
             session, topics={"ukraine"}, keywords={"tomahawk"}, subscribed_before=T0
         )
         assert found == {1, 2}  # 3 subscribed later, -100 is inactive; 1 counted once
-        assert await chats.subscribers(
-            session, topics={"nato"}, keywords=set(), subscribed_before=late
-        ) == set()
+        assert (
+            await chats.subscribers(
+                session, topics={"nato"}, keywords=set(), subscribed_before=late
+            )
+            == set()
+        )
         assert await chats.active_keywords(session) == {"tomahawk"}
         # Subscribing twice keeps one row and reports it.
         assert not await chats.add_subscription(
@@ -156,7 +161,10 @@ async def test_deactivation_drops_pending_and_migration_moves_everything(
     async with sessionmaker() as session, session.begin():
         source_id = await _source(session)
         ids = await articles.insert_new(
-            session, source_id, [_article("a", "https://x.org/a"), _article("b", "https://x.org/b")], T0
+            session,
+            source_id,
+            [_article("a", "https://x.org/a"), _article("b", "https://x.org/b")],
+            T0,
         )
         await _chat(session, 5)
         await _chat(session, -7, "group")
@@ -164,7 +172,9 @@ async def test_deactivation_drops_pending_and_migration_moves_everything(
         for article_id in ids.values():
             await outbox.enqueue(session, article_id, [5, -7], now=T0)
 
-        await chats.deactivate_chat(session, 5, reason="Forbidden: bot was blocked by the user", now=T0)
+        await chats.deactivate_chat(
+            session, 5, reason="Forbidden: bot was blocked by the user", now=T0
+        )
         await chats.migrate_chat(session, -7, -1007, now=T0)
 
     async with sessionmaker() as session:

@@ -73,10 +73,13 @@ def test_feed_text_is_escaped_everywhere() -> None:
     assert links == ['https://example.org/?q="><b>x</b>&y=1']
 
 
-def test_non_http_links_are_not_linked() -> None:
+def test_non_http_or_control_character_links_are_not_linked() -> None:
     rendered = render_story(story(url="javascript:alert(1)"))
     assert "href" not in rendered.text
     assert "javascript" not in rendered.text
+    rendered = render_story(story(url="https://example.org/a\x00b"))
+    assert "href" not in rendered.text
+    parse_html(rendered.text)
 
 
 def test_huge_story_fits_in_4096_after_parsing() -> None:

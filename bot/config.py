@@ -1,0 +1,148 @@
+"""Typed configuration, read once at start-up from the environment, `.env` and `newsbot.toml`.
+
+Every setting has the prefix ``NEWSBOT_`` in the environment (``NEWSBOT_TELEGRAM_TOKEN``) and
+its bare name in ``newsbot.toml`` (``telegram_token = "…"``). The environment wins over
+``.env``, which wins over the TOML file. Nothing here runs at import: ``load_settings()`` is
+called by the CLI, which turns a validation error into one clear line and exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
+
+
+class Settings(BaseSettings):
+    """What an operator can set. Field names are the contract with operators: keep them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSBOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        toml_file="newsbot.toml",
+        extra="ignore",
+        frozen=True,
+    )
+
+    telegram_token: SecretStr | None = Field(
+        default=None,
+        description="The bot's token from @BotFather; `newsbot run` requires it.",
+    )
+    telegram_api_url: str = Field(
+        default=DEFAULT_API_URL,
+        description="Bot API server; calls go to {url}/bot{token}/{method}.",
+    )
+    database_url: str = Field(default=DEFAULT_DATABASE_URL)
+    sources_file: Path | None = Field(default=None)
+    topics_file: Path | None = Field(
+        default=None,
+        description="An operator's TOML file that adds to or replaces built-in topics.",
+    )
+    poll_interval: float = Field(default=120.0, ge=1.0)
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default=frozenset())
+    http_host: str = Field(default="127.0.0.1")
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    send_rate: float = Field(default=30.0, gt=0.0, le=1000.0)
+    log_level: str = Field(default="INFO")
+    fetch_timeout: float = Field(default=20.0, gt=0.0)
+    fetch_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    fetch_concurrency: int = Field(default=8, ge=1)
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not token or any(ch.isspace() for ch in token) or "/" in token:
+            raise ValueError("must be the token @BotFather gave you, e.g. 123456:ABC-DEF…")
+        return SecretStr(token)
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _admin_ids(cls, value: Any) -> Any:
+        """Accept "1, 2,3" from the environment as well as a TOML list."""
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(part) for part in parts if part)
+            except ValueError:
+                raise ValueError(
+                    "must be comma-separated Telegram user ids, e.g. 1234,5678"
+                ) from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def token(self) -> str:
+        """The token; only call after `require_token()` (or when it was set)."""
+        if self.telegram_token is None:
+            raise ConfigError(TOKEN_MISSING)
+        return self.telegram_token.get_secret_value()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+
+TOKEN_MISSING = "NEWSBOT_TELEGRAM_TOKEN is required: create a bot with @BotFather and set its token"
+
+
+class ConfigError(Exception):
+    """Configuration is missing or invalid; the message is one line meant for the operator."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build `Settings`, turning pydantic's report into one readable line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"]) or "settings"
+            env_name = f"NEWSBOT_{field.upper()}"
+            if error["type"] == "missing":
+                problems.append(f"{env_name} is required")
+            else:
+                problems.append(f"{env_name} {error['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("; ".join(problems)) from None

@@ -1,0 +1,132 @@
+"""`newsbot` as an operator runs it: a real subprocess, configured only through NEWSBOT_*."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.emulator import BotAPIEmulator
+from tests.conftest import feed_bytes
+from tests.e2e.harness import write_sources
+from tests.support.feed_server import FeedServer
+
+NEWSBOT = [sys.executable, "-m", "bot.cli"]
+
+
+def _env(tmp_path: Path, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update({"NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"})
+    env.update(values)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _run(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *NEWSBOT,
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_missing_token_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    code, _out, err = await _run("run", env=_env(tmp_path), cwd=tmp_path)
+    assert code == 2
+    assert err.strip().count("\n") == 0
+    assert "NEWSBOT_TELEGRAM_TOKEN is required" in err
+
+
+async def test_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    env = _env(tmp_path, NEWSBOT_TELEGRAM_TOKEN="1:abc", NEWSBOT_POLL_INTERVAL="soon")
+    code, _, err = await _run("run", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "NEWSBOT_POLL_INTERVAL" in err and err.strip().count("\n") == 0
+
+
+async def test_db_upgrade(tmp_path: Path) -> None:
+    env = _env(tmp_path, NEWSBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    code, out, _ = await _run("db", "upgrade", env=env, cwd=tmp_path)
+    assert code == 0 and "database at revision 0001" in out
+    code, out, _ = await _run("db", "downgrade", "base", env=env, cwd=tmp_path)
+    assert code == 0 and "base (empty)" in out
+
+
+async def test_run_serves_commands_health_and_stops_cleanly_on_sigterm(
+    emulator: BotAPIEmulator, feeds: FeedServer, tmp_path: Path
+) -> None:
+    feeds.serve("/kyiv.rss", feed_bytes("kyivindependent-news-archive-2026-10-04.rss.xml"))
+    sources = write_sources(
+        tmp_path / "sources.toml", [("Kyiv Independent", feeds.url("/kyiv.rss"))]
+    )
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        NEWSBOT_TELEGRAM_TOKEN=emulator.token,
+        NEWSBOT_TELEGRAM_API_URL=emulator.api_url,
+        NEWSBOT_SOURCES_FILE=str(sources),
+        NEWSBOT_POLL_INTERVAL="1",
+        NEWSBOT_HTTP_PORT=str(port),
+        NEWSBOT_LOG_LEVEL="DEBUG",
+    )
+    log_path = tmp_path / "newsbot.log"
+    log_file = log_path.open("wb")
+    process = await asyncio.create_subprocess_exec(
+        *NEWSBOT, "run", env=env, cwd=tmp_path, stdout=log_file, stderr=log_file
+    )
+    try:
+        await emulator.wait_for_request("getUpdates", timeout=30)
+        # The database is created in the working directory by default.
+        assert (tmp_path / "newsbot.db").exists()
+        emulator.send_text(77, "/start")
+        (reply,) = await emulator.wait_for_messages(77, 1, timeout=10)
+        assert "/subscribe" in reply.plain_text
+        latest = await _latest_once_stored(emulator, 77)
+        assert "Lukoil deal" in latest  # the newest story: no subscriptions yet
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/healthz") as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["status"] == "ok"
+
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 10)
+        assert code == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        log_file.close()
+    logs = log_path.read_text(encoding="utf-8")
+    assert "newsbot stopped" in logs
+    secret = emulator.token.split(":", 1)[1]
+    assert secret not in logs  # not even at DEBUG, where httpx would log every URL
+
+
+async def _latest_once_stored(emulator: BotAPIEmulator, chat_id: int) -> str:
+    """Ask /latest until the first fetch has stored something (bounded)."""
+    for _ in range(20):
+        count = len(emulator.messages_to(chat_id))
+        emulator.send_text(chat_id, "/latest")
+        messages = await emulator.wait_for_messages(chat_id, count + 1, timeout=10)
+        if "No stories stored yet" not in messages[count].plain_text:
+            return messages[count].plain_text
+        await asyncio.sleep(0.5)
+    raise AssertionError("no story was stored within 10 s")
