@@ -22,8 +22,12 @@ def alembic_config() -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database to `revision`; safe to run at every start."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the database to `revision` (every branch head by default); safe at every start.
+
+    "heads" rather than "head": features may add their migrations as parallel branches off
+    the same parent (Alembic supports this) until a merge revision joins them.
+    """
     config = alembic_config()
 
     def run(connection: Connection) -> None:
@@ -46,12 +50,17 @@ async def downgrade(engine: AsyncEngine, revision: str) -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
+    """The database's revision(s), comma-separated when several branches are applied."""
+
     def run(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) or None
 
     async with engine.connect() as connection:
         return await connection.run_sync(run)
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision(s) in the code, in the same form as `current_revision`."""
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return ",".join(sorted(heads)) or None
