@@ -16,6 +16,8 @@ from bot.topics import Topic, TopicCatalogue
 
 MAX_TOPIC_WORDS = 4
 MAX_ARGUMENT_CHARS = 1000
+# Phones type “smart” quotes; apostrophes stay literal so "Putin's" is one word.
+TYPOGRAPHIC_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +45,10 @@ def _phrases(text: str) -> list[tuple[str, bool]]:
     """Split into (phrase, quoted) pieces; unbalanced quotes fall back to plain words."""
     if "," in text:
         return [(part.strip(), True) for part in text.split(",") if part.strip()]
+    text = text.translate(TYPOGRAPHIC_QUOTES)
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
-    lexer.quotes = "\"'“”«»"
+    lexer.quotes = "\""
     lexer.commenters = ""
     try:
         tokens = list(lexer)

@@ -1,0 +1,126 @@
+"""Chat commands as a user meets them: help, topics, keyboards, unsubscribe, groups."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import BotAPIEmulator
+from tests.conftest import feed_bytes
+from tests.e2e.harness import Harness, running_bot, write_sources
+from tests.support.feed_server import FeedServer
+
+ANN = 2001
+GROUP = -3001
+
+
+@pytest.fixture
+async def bot(
+    emulator: BotAPIEmulator, feeds: FeedServer, sqlite_url: str, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    feeds.serve("/kyiv.rss", feed_bytes("kyivindependent-news-archive-2026-10-04.rss.xml"))
+    sources = write_sources(
+        tmp_path / "sources.toml", [("Kyiv Independent", feeds.url("/kyiv.rss"))]
+    )
+    async with running_bot(emulator, feeds, database_url=sqlite_url, sources_file=sources) as bot:
+        yield bot
+
+
+def _buttons(markup: dict[str, object] | None) -> list[tuple[str, str]]:
+    assert markup is not None
+    rows = markup["inline_keyboard"]
+    assert isinstance(rows, list)
+    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
+async def test_help_and_topics(bot: Harness) -> None:
+    help_text = (await bot.command(ANN, "/help")).plain_text
+    for command in ("/subscribe", "/unsubscribe", "/subscriptions", "/topics", "/latest"):
+        assert command in help_text
+    topics = (await bot.command(ANN, "/topics")).plain_text
+    for name in ("Ukraine", "Russia", "Sanctions", "NATO", "Energy", "Diplomacy", "Military"):
+        assert name in topics
+    # The command menu was registered at start.
+    request = await bot.emulator.wait_for_request("setMyCommands")
+    commands = {entry["command"] for entry in request.params["commands"]}
+    assert {"latest", "subscribe", "unsubscribe", "subscriptions", "topics", "help"} <= commands
+
+
+async def test_subscribe_keyboard_toggles_topics(bot: Harness) -> None:
+    menu = await bot.command(ANN, "/subscribe")
+    buttons = _buttons(menu.reply_markup)
+    assert ("Ukraine", "sub:ukraine") in buttons
+    assert all(len(data.encode()) <= 64 for _, data in buttons)
+
+    bot.emulator.press_button(ANN, menu.message_id, "sub:ukraine")
+    await bot.wait_until(lambda: len(bot.emulator.callback_answers) == 1, what="callback answer")
+    assert "Following Ukraine" in (bot.emulator.callback_answers[0].text or "")
+    edited = await bot.emulator.wait_for_request("editMessageReplyMarkup")
+    labels = [b["text"] for row in edited.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "✓ Ukraine" in labels
+
+    listing = (await bot.command(ANN, "/subscriptions")).plain_text
+    assert "Ukraine" in listing
+
+    bot.emulator.press_button(ANN, menu.message_id, "sub:ukraine")
+    await bot.wait_until(lambda: len(bot.emulator.callback_answers) == 2, what="second answer")
+    assert "Stopped following Ukraine" in (bot.emulator.callback_answers[1].text or "")
+    assert "follows nothing" in (await bot.command(ANN, "/subscriptions")).plain_text
+
+
+async def test_forged_button_gets_a_polite_answer(bot: Harness) -> None:
+    menu = await bot.command(ANN, "/subscribe")
+    for data in ("sub:atlantis", "uns:k:notanumber", "garbage", "uns:t:nato"):
+        bot.emulator.press_button(ANN, menu.message_id, data)
+    await bot.wait_until(lambda: len(bot.emulator.callback_answers) == 4, what="four answers")
+    assert all(answer.text for answer in bot.emulator.callback_answers)
+    assert "follows nothing" in (await bot.command(ANN, "/subscriptions")).plain_text
+
+
+async def test_unsubscribe_by_name_keyboard_and_all(bot: Harness) -> None:
+    await bot.command(ANN, '/subscribe ukraine russia "Black Sea"')
+    reply = await bot.command(ANN, "/unsubscribe Russia")
+    assert "Unsubscribed from Russia" in reply.plain_text
+    reply = await bot.command(ANN, "/unsubscribe nato")
+    assert "wasn't following NATO" in reply.plain_text
+
+    menu = await bot.command(ANN, "/unsubscribe")
+    buttons = dict(_buttons(menu.reply_markup))
+    keyword_button = next(data for text, data in buttons.items() if "black sea" in text)
+    bot.emulator.press_button(ANN, menu.message_id, keyword_button)
+    await bot.wait_until(lambda: len(bot.emulator.callback_answers) == 1, what="answer")
+    listing = (await bot.command(ANN, "/subscriptions")).plain_text
+    assert "black sea" not in listing and "Ukraine" in listing
+
+    reply = await bot.command(ANN, "/unsubscribe all")
+    assert "everything" in reply.plain_text
+    assert "follows nothing" in (await bot.command(ANN, "/subscriptions")).plain_text
+
+
+async def test_group_commands_with_bot_name(bot: Harness) -> None:
+    reply = await bot.command(
+        GROUP,
+        "/subscribe@newsbot_test_bot sanctions",
+        chat_type="supergroup",
+        user_id=ANN,
+        chat_title="News room",
+    )
+    assert "Subscribed to Sanctions" in reply.plain_text
+    await bot.wait_for_articles(at_least=15)
+    latest = await bot.command(
+        GROUP, "/latest@newsbot_test_bot", chat_type="supergroup", user_id=ANN
+    )
+    assert "Lukoil" in latest.plain_text
+
+
+async def test_helpful_replies_to_odd_input(bot: Harness) -> None:
+    reply = await bot.command(ANN, "/subscribe ukrane")
+    assert "Did you mean" in reply.plain_text and "Ukraine" in reply.plain_text
+    reply = await bot.command(ANN, "/subscribe <b>bold</b>")
+    assert "<b>bold</b>" in reply.plain_text  # shown as typed, never parsed as markup
+    reply = await bot.command(ANN, "/latest " + "x" * 5000)
+    assert "too long" in reply.plain_text
+    reply = await bot.command(ANN, "/latest atlantis")
+    assert "No stored story matches" in reply.plain_text

@@ -1,0 +1,72 @@
+"""Reading `/subscribe` arguments into topics and keyword watches."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
+from bot.topics import TopicCatalogue, load_catalogue
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> TopicCatalogue:
+    return load_catalogue()
+
+
+def describe(text: str, catalogue: TopicCatalogue) -> list[str]:
+    out = []
+    for target in parse_targets(text, catalogue):
+        if isinstance(target, TopicTarget):
+            out.append(f"topic:{target.topic.slug}")
+        elif isinstance(target, KeywordTarget):
+            out.append(f"keyword:{target.keyword}")
+        else:
+            out.append(f"invalid:{target.typed}")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ukraine sanctions", ["topic:ukraine", "topic:sanctions"]),
+        ("Ukraine SANCTIONS", ["topic:ukraine", "topic:sanctions"]),
+        ("Kyiv", ["topic:ukraine"]),
+        ("Zelensky Kremlin", ["topic:ukraine", "topic:russia"]),
+        ("price cap", ["topic:sanctions"]),
+        ("ukraine price cap Tomahawk", ["topic:ukraine", "topic:sanctions", "keyword:tomahawk"]),
+        ('"Black Sea" Tomahawk', ["keyword:black sea", "keyword:tomahawk"]),
+        ("“Black Sea”", ["keyword:black sea"]),
+        ("black sea, grain deal", ["keyword:black sea", "keyword:grain deal"]),
+        ("ukraine ukraine Kyiv", ["topic:ukraine"]),
+        ("", []),
+        ("   ", []),
+    ],
+)
+def test_parse(text: str, expected: list[str], catalogue: TopicCatalogue) -> None:
+    assert describe(text, catalogue) == expected
+
+
+def test_unbalanced_quotes_and_apostrophes(catalogue: TopicCatalogue) -> None:
+    # An unclosed quote falls back to plain words, which still find the topic alias.
+    assert describe('"price cap', catalogue) == ["topic:sanctions"]
+    assert describe('"Black Sea', catalogue) == ["keyword:black", "keyword:sea"]
+    assert describe("Putin's", catalogue) == ["keyword:putin's"]
+    assert describe("«Black Sea» „grain deal“", catalogue) == [
+        "keyword:black sea",
+        "keyword:grain deal",
+    ]
+
+
+def test_near_miss_keyword_carries_a_suggestion(catalogue: TopicCatalogue) -> None:
+    (target,) = parse_targets("ukrane", catalogue)
+    assert isinstance(target, KeywordTarget)
+    assert target.suggestion is not None and target.suggestion.slug == "ukraine"
+    (plain,) = parse_targets("Tomahawk", catalogue)
+    assert isinstance(plain, KeywordTarget) and plain.suggestion is None
+
+
+def test_bad_arguments_are_invalid_with_a_reason(catalogue: TopicCatalogue) -> None:
+    (too_long,) = parse_targets("x" * 5000, catalogue)
+    assert isinstance(too_long, InvalidTarget) and "too long" in too_long.reason
+    (symbols,) = parse_targets("!!!", catalogue)
+    assert isinstance(symbols, InvalidTarget) and symbols.reason
