@@ -8,20 +8,27 @@ Life of a row::
                              └──gave up──────▶ failed        (kept, with the error)
 
 A claim is a lease: a sender that dies leaves `claimed` rows whose lease runs out, and any
-sender takes them again. So after a crash only the sends that were in flight can repeat.
+sender takes them again. So after a crash only the sends that were in flight can repeat. A
+live sender renews the leases of what it still holds (`renew`), so the lease can be short; a
+single process on SQLite gives its own old claims back at start (`release_claims`).
+
+Results are written in batches: `record_sent` is one executemany for many sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery.policy import place
+from storage import chats as chat_store
 from storage.articles import dialect_insert, get_stories
-from storage.models import Chat, OutboxEntry, OutboxStatus
-from storage.records import PendingAlert
+from storage.models import ArticleTopic, Chat, OutboxEntry, OutboxStatus
+from storage.records import ChatSettings, PendingAlert
 
 ENQUEUE_BATCH = 1000
 
@@ -29,21 +36,43 @@ ENQUEUE_BATCH = 1000
 async def enqueue(
     session: AsyncSession, article_id: int, chat_ids: Iterable[int], *, now: datetime
 ) -> int:
-    """Queue one alert per chat; a (chat, article) pair already queued is left alone."""
+    """Queue one alert per chat; a (chat, article) pair already queued is left alone.
+
+    Each chat's delivery policy (`bot.delivery.policy.place`) decides the row: due now or
+    held for a digest until `next_attempt_at`, silent or not; a paused chat gets no row.
+    The forum thread comes from the chat's subscriptions (`chats.threads_for`).
+    """
     ids = sorted(set(chat_ids))
+    if not ids:
+        return 0
+    settings = await chat_store.settings_for(session, ids)
+    topics = await session.scalars(
+        select(ArticleTopic.topic).where(ArticleTopic.article_id == article_id)
+    )
+    threads = await chat_store.threads_for(session, ids, topics)
+    default = ChatSettings()
     queued = 0
     for start in range(0, len(ids), ENQUEUE_BATCH):
-        rows = [
-            {
-                "chat_id": chat_id,
-                "article_id": article_id,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for chat_id in ids[start : start + ENQUEUE_BATCH]
-        ]
+        rows = []
+        for chat_id in ids[start : start + ENQUEUE_BATCH]:
+            placement = place(settings.get(chat_id, default), now)
+            if placement is None:
+                continue
+            rows.append(
+                {
+                    "chat_id": chat_id,
+                    "article_id": article_id,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": placement.send_at,
+                    "created_at": now,
+                    "digest": placement.digest,
+                    "silent": placement.silent,
+                    "message_thread_id": threads.get(chat_id),
+                }
+            )
+        if not rows:
+            continue
         result = await session.execute(
             dialect_insert(session, OutboxEntry)
             .values(rows)
@@ -72,6 +101,10 @@ async def claim_due(
             Chat.type,
             OutboxEntry.attempts,
             OutboxEntry.article_id,
+            OutboxEntry.digest,
+            OutboxEntry.silent,
+            OutboxEntry.message_thread_id,
+            Chat.language,
         )
         .join(Chat, Chat.id == OutboxEntry.chat_id)
         .where(_claimable(now), Chat.active.is_(True))
@@ -96,8 +129,22 @@ async def claim_due(
             chat_type=chat_type,
             attempts=attempts,
             story=stories[article_id],
+            digest=digest,
+            silent=silent,
+            message_thread_id=thread_id,
+            language=language,
         )
-        for outbox_id, chat_id, chat_type, attempts, article_id in rows
+        for (
+            outbox_id,
+            chat_id,
+            chat_type,
+            attempts,
+            article_id,
+            digest,
+            silent,
+            thread_id,
+            language,
+        ) in rows
     ]
 
 
@@ -120,6 +167,56 @@ async def mark_sent(
             lease_until=None,
         )
     )
+
+
+async def record_sent(
+    session: AsyncSession,
+    results: Sequence[tuple[int, int | None]],
+    *,
+    now: datetime,
+    confirmed: bool = True,
+) -> None:
+    """Mark many rows sent at once, each with its own Telegram message id (executemany)."""
+    if not results:
+        return
+    table = cast(Table, OutboxEntry.__table__)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values(
+            status=OutboxStatus.SENT if confirmed else OutboxStatus.UNCONFIRMED,
+            sent_at=now,
+            message_id=bindparam("sent_message_id"),
+            attempts=table.c.attempts + 1,
+            lease_until=None,
+        )
+    )
+    await session.execute(
+        statement,
+        [{"row_id": row_id, "sent_message_id": message_id} for row_id, message_id in results],
+    )
+
+
+async def renew(session: AsyncSession, outbox_ids: Iterable[int], *, until: datetime) -> None:
+    """Extend the lease of rows this sender still holds (claimed and not yet answered)."""
+    ids = list(outbox_ids)
+    if ids:
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.id.in_(ids), OutboxEntry.status == OutboxStatus.CLAIMED)
+            .values(lease_until=until)
+        )
+
+
+async def release_claims(session: AsyncSession, *, now: datetime) -> int:
+    """Give every claimed row back to the queue: only for a database one sender owns alone."""
+    result = await session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.status == OutboxStatus.CLAIMED)
+        .values(status=OutboxStatus.PENDING, lease_until=None, next_attempt_at=now)
+        .returning(OutboxEntry.id)
+    )
+    return len(result.all())
 
 
 async def release(

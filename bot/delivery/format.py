@@ -134,3 +134,33 @@ def render_digest(
     if shown < len(stories):
         lines.append(html.escape(f"…and {len(stories) - shown} more: /latest"))
     return RenderedMessage(text="\n".join(lines), parse_mode="HTML")
+
+
+def digest_heading(stories: Sequence[Story], topic_names: Mapping[str, str] = {}) -> str:
+    """ "5 new stories on Ukraine:" for the topic most of them share, else "5 new stories:"."""
+    counts: dict[str, int] = {}
+    for story in stories:
+        for slug in story.topics:
+            if slug in topic_names:
+                counts[slug] = counts.get(slug, 0) + 1
+    noun = "story" if len(stories) == 1 else "stories"
+    if not counts:
+        return f"{len(stories)} new {noun}:"
+    best = min(counts, key=lambda slug: (-counts[slug], slug))
+    return f"{len(stories)} new {noun} on {topic_names[best]}:"
+
+
+def render_digest_plain(stories: Sequence[Story], *, heading: str) -> RenderedMessage:
+    """The digest without markup: the fallback when Telegram rejects the HTML one."""
+    lines = [heading]
+    used = len(heading)
+    for shown, story in enumerate(stories):
+        title = truncate(story.title.strip() or story.source_name, 200)
+        url = safe_url(story.url)
+        line = f"• {title}" + (f" {url}" if url else "")
+        if used + len(line) + 1 > MAX_MESSAGE_CHARS - 40:
+            lines.append(f"…and {len(stories) - shown} more: /latest")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return RenderedMessage(text="\n".join(lines), parse_mode=None)

@@ -9,6 +9,13 @@ This limiter throttles instead of reacting:
   message per second" in a chat);
 * groups: one per `group_interval`, i.e. 20 per minute evenly spread (Bot FAQ).
 
+Spacing alone is not enough: a send released late (the event loop was busy) bunches up
+with the ones after it, and Telegram counts sends in a sliding window. So a send is also
+held until fewer than `overall_rate` × `HEADROOM` sends were released in the last second,
+and the spacing uses the same rate. The 3 % headroom absorbs the jitter between a release
+and its arrival at Telegram (measured against the emulator: bursts of a few sends arriving
+50–100 ms late under load); without it a bot at exactly the limit sees the odd 429.
+
 When Telegram still answers 429, *every* send pauses for exactly the `retry_after` it asked
 for, and the request is retried up to `max_retries` times before the `RetryAfter` is raised to
 the caller (the outbox then reschedules it).
@@ -23,6 +30,7 @@ import asyncio
 import logging
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
@@ -37,6 +45,8 @@ JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 THROTTLED_PREFIXES = ("send", "edit", "copy", "forward")
 UNTHROTTLED = frozenset({"sendChatAction", "editMessageReplyMarkup"})
 PRUNE_EVERY = 4096
+OVERALL_WINDOW = 1.0  # seconds: Telegram's "30 messages per second" window
+HEADROOM = 0.97  # the share of the overall rate actually used; see the module docstring
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -68,12 +78,14 @@ class FloodLimiter(BaseRateLimiter[int]):
         max_retries: int = 3,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._overall_gap = 1.0 / overall_rate
+        self._overall_gap = 1.0 / (overall_rate * HEADROOM)
         self._private_interval = private_interval
         self._group_interval = group_interval
         self._max_retries = max_retries
         self._clock = clock
         self._next_overall = 0.0
+        self._window_cap = max(1, int(overall_rate * HEADROOM))
+        self._released: deque[float] = deque()
         self._next_by_chat: dict[object, float] = {}
         self._paused_until = 0.0
         self._reservations = 0
@@ -117,6 +129,18 @@ class FloodLimiter(BaseRateLimiter[int]):
         if delay > 0:
             await asyncio.sleep(delay)
 
+    async def _release_in_window(self) -> float:
+        """Hold the send until the last second holds fewer releases than the cap."""
+        while True:
+            now = self._clock()
+            released = self._released
+            while released and released[0] <= now - OVERALL_WINDOW:
+                released.popleft()
+            if len(released) < self._window_cap:
+                released.append(now)
+                return now
+            await asyncio.sleep(released[0] + OVERALL_WINDOW - now)
+
     async def process_request(
         self,
         callback: Callable[..., Coroutine[Any, Any, JSONResult]],
@@ -133,6 +157,13 @@ class FloodLimiter(BaseRateLimiter[int]):
         while True:
             if throttled:
                 await self._wait_until(self._reserve(chat_id))
+                released = await self._release_in_window()
+                if chat_id is not None:
+                    # A late release pushes the chat's next slot back: the gap is kept
+                    # between the sends that happened, not the ones that were planned.
+                    self._next_by_chat[chat_id] = max(
+                        self._next_by_chat.get(chat_id, 0.0), released + self._interval(chat_id)
+                    )
             else:
                 await self._wait_until(self._paused_until)
             try:

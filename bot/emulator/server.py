@@ -213,6 +213,11 @@ class Failure:
     def slow(cls, seconds: float) -> Failure:
         return cls("slow", delay=seconds)
 
+    @classmethod
+    def garbled(cls) -> Failure:
+        """The message is accepted, but the 200 answer's body is not JSON."""
+        return cls("garbled", 200, "OK", body="<html><body>OK</body></html>")
+
 
 class ApiError(Exception):
     """An error answer: HTTP status == error_code, Telegram's description and parameters."""
@@ -802,6 +807,9 @@ class BotAPIEmulator:
         self._record_sent("sendmessage", chat_id, message, formatted, markup, params)
         if failure is not None and failure.drop:
             raise _DropConnection
+        if failure is not None and failure.body is not None:
+            # Accepted, but the answer is not JSON (``garbled``): a proxy mangled it.
+            raise ApiError(failure.status, failure.description, body=failure.body)
         return message
 
     async def _edit_message_text(self, params: Params) -> dict[str, Any] | bool:
