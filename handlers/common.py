@@ -1,18 +1,47 @@
-"""Small helpers shared by the command handlers: registering the chat, replying safely."""
+"""Small helpers shared by the command handlers: the chat, its language, who may change it,
+replying safely, and reading a command's argument.
+
+Every reply is HTML, so any text a user typed goes through `html.escape` (`quote`) before it
+is echoed; `command` registers a handler for new messages only, so an edited command, a
+channel post, a sticker or a photo never runs a command twice or at all.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
+import html
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import ChatMember, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import CustomContext
+from bot.i18n import Translator
 from storage import chats as chat_store
 from storage.records import ChatRecord
+
+logger = logging.getLogger(__name__)
+
+MAX_ARGUMENT_CHARS = 1000  # longer arguments are refused before anything parses them
+MAX_ECHO_CHARS = 40  # how much of a user's word a reply may quote back
+ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
+
+Callback = Callable[[Update, CustomContext], Coroutine[Any, Any, None]]
+
+
+def command(name: str, callback: Callback) -> BaseHandler[Update, CustomContext, None]:
+    """A command for new messages in private chats and groups (not edits, not channels)."""
+    return CommandHandler(
+        name, callback, filters=filters.UpdateType.MESSAGE & ~filters.ChatType.CHANNEL
+    )
 
 
 async def register_chat(update: Update, context: CustomContext) -> ChatRecord | None:
     """Create or refresh the chat's row; every command does this so no chat is unknown."""
     chat = update.effective_chat
-    if chat is None:
+    if chat is None or chat.type == "channel":
         return None
     user = update.effective_user
     app = context.app
@@ -27,9 +56,77 @@ async def register_chat(update: Update, context: CustomContext) -> ChatRecord | 
         )
 
 
+def translator(context: CustomContext, chat: ChatRecord | None) -> Translator:
+    return context.app.locales.get(chat.language if chat else None)
+
+
 async def reply(update: Update, text: str, **kwargs: object) -> None:
-    """Answer in the chat (and topic thread) the update came from; text is HTML."""
+    """Answer in the chat (and forum topic) the update came from; text is HTML."""
     message = update.effective_message
     if message is None:
         return
     await message.reply_text(text, do_quote=False, **kwargs)  # type: ignore[arg-type]
+
+
+def argument(update: Update) -> str:
+    """The text after the command, with quotes and spacing as the user typed them."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def quote(text: str, limit: int = MAX_ECHO_CHARS) -> str:
+    """A user's text, shortened and escaped, in quotation marks: safe to put in HTML."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"“{html.escape(text)}”"
+
+
+def thread_of(update: Update) -> int | None:
+    """The forum topic a message was sent in, if any (reply chains are not topics)."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
+async def may_change(update: Update, context: CustomContext) -> bool:
+    """Whether the sender may change this chat's subscriptions and settings.
+
+    Anyone in a private chat; in a group, its administrators (an anonymous admin posts as
+    the group itself). Telegram is asked each time: admin lists change, and a stale cache
+    would let a demoted member keep control.
+    """
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None:
+        return False
+    if chat.type == "private":
+        return True
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id == chat.id
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError as error:
+        logger.warning(
+            "Could not check the rights of user %d in chat %d: %s", user.id, chat.id, error
+        )
+        return False
+    return member.status in ADMIN_STATUSES
+
+
+def admins_only(t: Translator) -> str:
+    _ = t.gettext
+    return _("Only the group's admins can change what this group follows and its settings.")
+
+
+def too_long(t: Translator) -> str:
+    _ = t.gettext
+    return _("That is too long. Please keep it under {limit} characters.").format(
+        limit=MAX_ARGUMENT_CHARS
+    )

@@ -5,19 +5,26 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import BaseHandler
 
 from bot.context import CustomContext
 from bot.delivery.format import render_story
+from bot.i18n import topic_name
 from bot.keywords import KeywordMatcher
 from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
-from handlers.common import register_chat, reply
+from handlers.common import (
+    MAX_ARGUMENT_CHARS,
+    argument,
+    command,
+    register_chat,
+    reply,
+    too_long,
+    translator,
+)
 from storage import articles as article_store
 from storage import chats as chat_store
 from storage.models import SubscriptionKind
 from storage.records import Story
-
-NOTHING_YET = "No stories stored yet: the feeds are being fetched. Try again in a minute."
 
 
 def _newer(a: Story | None, b: Story | None) -> Story | None:
@@ -33,31 +40,34 @@ async def latest(update: Update, context: CustomContext) -> None:
     if chat is None:
         return
     app = context.app
-    message = update.effective_message
-    text = (message.text or "").split(maxsplit=1) if message else []
-    argument = text[1] if len(text) > 1 else ""
-    topic_names = {topic.slug: topic.name for topic in app.catalogue.topics}
+    tr = translator(context, chat)
+    _ = tr.gettext
+    text = argument(update)
+    if len(text) > MAX_ARGUMENT_CHARS:
+        await reply(update, too_long(tr))
+        return
+    topic_names = {topic.slug: topic_name(tr, topic) for topic in app.catalogue.topics}
 
     async with app.sessionmaker() as session:
-        if argument.strip():
-            targets = parse_targets(argument, app.catalogue)
+        if text:
+            targets = parse_targets(text, app.catalogue)
             topics = {t.topic.slug for t in targets if isinstance(t, TopicTarget)}
             keywords = {t.keyword for t in targets if isinstance(t, KeywordTarget)}
             invalid = [t for t in targets if isinstance(t, InvalidTarget)]
             if invalid and not topics and not keywords:
-                await reply(update, f"{html.escape(invalid[0].reason)}. See /topics.")
+                await reply(update, html.escape(_(invalid[0].reason)) + ". " + _("See /topics."))
                 return
             described = ", ".join(
                 [topic_names[slug] for slug in sorted(topics)]
-                + [f"“{k}”" for k in sorted(keywords)]
+                + [f"“{k[:40]}”" for k in sorted(keywords)]
             )
-            heading = "Latest on " + described
+            heading = _("Latest on {what}").format(what=described)
         else:
             subs = await chat_store.list_subscriptions(session, chat.id)
             topics = {s.value for s in subs if s.kind is SubscriptionKind.TOPIC}
             keywords = {s.value for s in subs if s.kind is SubscriptionKind.KEYWORD}
-            heading = "Latest for your subscriptions" if subs else "Latest story"
-            described = "your subscriptions"
+            heading = _("Latest for your subscriptions") if subs else _("Latest story")
+            described = _("your subscriptions")
 
         if not topics and not keywords:
             found = await article_store.newest(session, limit=1)
@@ -74,23 +84,33 @@ async def latest(update: Update, context: CustomContext) -> None:
                 story = _newer(story, by_keyword)
 
     if story is None:
-        if argument.strip() or topics or keywords:
+        if text or topics or keywords:
             suggestion = None
-            if argument.strip() and not topics:
-                suggestion = app.catalogue.suggest(argument.strip())
+            if text and not topics:
+                suggestion = app.catalogue.suggest(text)
             hint = (
-                f" Did you mean <b>{html.escape(suggestion.name)}</b>? "
-                f"/latest {html.escape(suggestion.slug)}"
+                _("Did you mean <b>{topic}</b>? /latest {slug}").format(
+                    topic=html.escape(topic_name(tr, suggestion)),
+                    slug=html.escape(suggestion.slug),
+                )
                 if suggestion
-                else " See /topics for what you can follow."
+                else _("See /topics for what you can follow.")
             )
-            await reply(update, f"No stored story matches {html.escape(described)} yet.{hint}")
+            await reply(
+                update,
+                _("No stored story matches {what} yet.").format(what=html.escape(described))
+                + " "
+                + hint,
+            )
         else:
-            await reply(update, NOTHING_YET)
+            await reply(
+                update,
+                _("No stories stored yet: the feeds are being fetched. Try again in a minute."),
+            )
         return
     rendered = render_story(story, topic_names=topic_names, heading=heading, show_time=True)
     await reply(update, rendered.text, parse_mode=rendered.parse_mode)
 
 
 def build() -> list[BaseHandler[Update, CustomContext, None]]:
-    return [CommandHandler("latest", latest)]
+    return [command("latest", latest)]

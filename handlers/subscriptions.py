@@ -2,7 +2,8 @@
 
 Callback data is short and versioned by prefix: `sub:<slug>` toggles a topic, `uns:t:<slug>`
 and `uns:k:<id>` remove a topic or keyword. Anything else, or a button for a topic that no
-longer exists, gets a polite answer instead of an error.
+longer exists, gets a polite answer instead of an error. In groups only admins may change
+anything; in a forum supergroup a subscription remembers the topic thread it was made in.
 """
 
 from __future__ import annotations
@@ -10,41 +11,57 @@ from __future__ import annotations
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import CustomContext
+from bot.i18n import Translator, topic_name
 from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
-from handlers.common import register_chat, reply
+from handlers.common import (
+    MAX_ARGUMENT_CHARS,
+    admins_only,
+    argument,
+    command,
+    may_change,
+    quote,
+    register_chat,
+    reply,
+    thread_of,
+    too_long,
+    translator,
+)
 from storage import chats as chat_store
 from storage.models import SubscriptionKind
 from storage.records import SubscriptionRecord
 
 MAX_KEYWORDS_PER_CHAT = 25
-STALE_BUTTON = "That button is out of date. Send /subscribe to see the current list."
+UNSUBSCRIBE_ALL = {"all", "everything", "*", "все", "усе", "всі"}
 
 
-def _command_text(update: Update) -> str:
-    """The text after the command, with quotes and spacing as the user typed them."""
-    message = update.effective_message
-    text = (message.text or "") if message else ""
-    parts = text.split(maxsplit=1)
-    return parts[1] if len(parts) > 1 else ""
+def _was_quoted(text: str, word: str) -> bool:
+    """Whether the user put `word` in quotes: then it is a keyword even if close to a topic."""
+    return any(f"{left}{word}{right}" in text for left, right in ('""', "''", "“”", "«»", "„“"))
 
 
-def _quote(text: str) -> str:
-    return f"“{html.escape(text)}”"
+def _stale(t: Translator) -> str:
+    return t.gettext("That button is out of date. Send /subscribe to see the current list.")
 
 
 async def topics_command(update: Update, context: CustomContext) -> None:
-    await register_chat(update, context)
-    lines = ["<b>Topics you can follow</b>"]
+    chat = await register_chat(update, context)
+    t = translator(context, chat)
+    _ = t.gettext
+    lines = ["<b>" + html.escape(_("Topics you can follow")) + "</b>"]
     for topic in context.app.catalogue.topics:
         examples = ", ".join(topic.aliases[:4])
-        line = f"• <b>{html.escape(topic.name)}</b> (<code>{html.escape(topic.slug)}</code>)"
+        line = (
+            f"• <b>{html.escape(topic_name(t, topic))}</b> (<code>{html.escape(topic.slug)}</code>)"
+        )
         if examples:
             line += f": {html.escape(examples)}"
         lines.append(line)
-    lines.append("\nFollow one with /subscribe <i>topic</i>, e.g. /subscribe ukraine sanctions.")
+    lines.append(
+        "\n" + _("Follow one with /subscribe <i>topic</i>, e.g. /subscribe ukraine sanctions.")
+    )
     await reply(update, "\n".join(lines))
 
 
@@ -53,10 +70,13 @@ async def _subscriptions(context: CustomContext, chat_id: int) -> list[Subscript
         return await chat_store.list_subscriptions(session, chat_id)
 
 
-def _topic_keyboard(context: CustomContext, followed: set[str]) -> InlineKeyboardMarkup:
+def topic_keyboard(
+    context: CustomContext, t: Translator, followed: set[str]
+) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            ("✓ " if topic.slug in followed else "") + topic.name, callback_data=f"sub:{topic.slug}"
+            ("✓ " if topic.slug in followed else "") + topic_name(t, topic),
+            callback_data=f"sub:{topic.slug}",
         )
         for topic in context.app.catalogue.topics
     ]
@@ -72,15 +92,25 @@ async def subscribe(update: Update, context: CustomContext) -> None:
     chat = await register_chat(update, context)
     if chat is None:
         return
+    t = translator(context, chat)
+    _ = t.gettext
     app = context.app
-    text = _command_text(update)
-    if not text.strip():
+    text = argument(update)
+    if len(text) > MAX_ARGUMENT_CHARS:
+        await reply(update, too_long(t))
+        return
+    if not await may_change(update, context):
+        await reply(update, admins_only(t))
+        return
+    if not text:
         subs = await _subscriptions(context, chat.id)
         await reply(
             update,
-            "Tap a topic to follow it (✓ = following). For any other word or phrase, send "
-            '/subscribe <i>word</i>, e.g. /subscribe "price cap".',
-            reply_markup=_topic_keyboard(context, _followed_topics(subs)),
+            _(
+                "Tap a topic to follow it (✓ = following). For any other word or phrase, "
+                'send /subscribe <i>word</i>, e.g. /subscribe "price cap".'
+            ),
+            reply_markup=topic_keyboard(context, t, _followed_topics(subs)),
         )
         return
 
@@ -90,6 +120,7 @@ async def subscribe(update: Update, context: CustomContext) -> None:
     hints: list[str] = []
     problems: list[str] = []
     now = app.clock.now()
+    thread = thread_of(update)
     async with app.sessionmaker() as session, session.begin():
         keyword_count = await chat_store.count_subscriptions(
             session, chat.id, SubscriptionKind.KEYWORD
@@ -97,75 +128,107 @@ async def subscribe(update: Update, context: CustomContext) -> None:
         for target in parse_targets(text, app.catalogue):
             if isinstance(target, TopicTarget):
                 created = await chat_store.add_subscription(
-                    session, chat.id, SubscriptionKind.TOPIC, target.topic.slug, now=now
+                    session,
+                    chat.id,
+                    SubscriptionKind.TOPIC,
+                    target.topic.slug,
+                    now=now,
+                    message_thread_id=thread,
                 )
-                (added if created else already).append(f"<b>{html.escape(target.topic.name)}</b>")
+                name = f"<b>{html.escape(topic_name(t, target.topic))}</b>"
+                (added if created else already).append(name)
             elif isinstance(target, KeywordTarget):
+                if target.suggestion is not None and not _was_quoted(text, target.typed):
+                    # A near-miss of a topic name is a typo far more often than a keyword.
+                    hints.append(
+                        _("Did you mean <b>{topic}</b>? Send /subscribe {slug}").format(
+                            topic=html.escape(topic_name(t, target.suggestion)),
+                            slug=html.escape(target.suggestion.slug),
+                        )
+                        + " "
+                        + _('(or /subscribe "{word}" in quotes to watch the word itself).').format(
+                            word=html.escape(target.keyword)
+                        )
+                    )
+                    continue
                 if keyword_count >= MAX_KEYWORDS_PER_CHAT:
                     problems.append(
-                        f"{_quote(target.typed)}: this chat already watches "
-                        f"{MAX_KEYWORDS_PER_CHAT} keywords, the most it can. "
-                        "Remove one with /unsubscribe first."
+                        quote(target.typed)
+                        + ": "
+                        + _(
+                            "this chat already watches {count} keywords, the most it can. "
+                            "Remove one with /unsubscribe first."
+                        ).format(count=MAX_KEYWORDS_PER_CHAT)
                     )
                     continue
                 created = await chat_store.add_subscription(
-                    session, chat.id, SubscriptionKind.KEYWORD, target.keyword, now=now
+                    session,
+                    chat.id,
+                    SubscriptionKind.KEYWORD,
+                    target.keyword,
+                    now=now,
+                    message_thread_id=thread,
                 )
                 if created:
                     keyword_count += 1
-                    keywords.append(_quote(target.keyword))
+                    keywords.append(quote(target.keyword))
                 else:
-                    already.append(_quote(target.keyword))
-                if target.suggestion is not None:
-                    hints.append(
-                        f"Did you mean the topic <b>{html.escape(target.suggestion.name)}</b>? "
-                        f"Send /subscribe {html.escape(target.suggestion.slug)}"
-                        f" (and /unsubscribe {html.escape(target.keyword)} to drop the keyword)."
-                    )
+                    already.append(quote(target.keyword))
             elif isinstance(target, InvalidTarget):
-                problems.append(f"{_quote(target.typed)}: {html.escape(target.reason)}")
+                problems.append(quote(target.typed) + ": " + html.escape(_(target.reason)))
 
     lines: list[str] = []
     if added:
-        lines.append("✅ Subscribed to " + ", ".join(added) + ".")
+        lines.append(_("✅ Subscribed to {names}.").format(names=", ".join(added)))
     if keywords:
         lines.append(
-            "🔎 Watching the keyword"
-            + ("s " if len(keywords) > 1 else " ")
-            + ", ".join(keywords)
-            + ": not a topic, so you'll get stories that mention it."
+            t.ngettext(
+                "🔎 Watching the keyword {words}: not a topic, so you'll get stories that "
+                "mention it.",
+                "🔎 Watching the keywords {words}: not topics, so you'll get stories that "
+                "mention them.",
+                len(keywords),
+            ).format(words=", ".join(keywords))
         )
     if already:
-        lines.append("Already following " + ", ".join(already) + ".")
+        lines.append(_("Already following {names}.").format(names=", ".join(already)))
     lines.extend(hints)
     lines.extend(problems)
     if added or keywords:
-        lines.append("New stories will arrive here as they break. /latest shows the newest now.")
-    await reply(update, "\n".join(lines) or "Nothing to subscribe to. See /topics.")
+        lines.append(_("New stories will arrive here as they break. /latest shows the newest now."))
+    await reply(update, "\n".join(lines) or _("Nothing to subscribe to. See /topics."))
 
 
 async def unsubscribe(update: Update, context: CustomContext) -> None:
     chat = await register_chat(update, context)
     if chat is None:
         return
+    t = translator(context, chat)
+    _ = t.gettext
     app = context.app
-    text = _command_text(update)
+    text = argument(update)
+    if len(text) > MAX_ARGUMENT_CHARS:
+        await reply(update, too_long(t))
+        return
+    if not await may_change(update, context):
+        await reply(update, admins_only(t))
+        return
     subs = await _subscriptions(context, chat.id)
-    if not text.strip():
+    if not text:
         if not subs:
-            await reply(update, "This chat follows nothing yet. Start with /subscribe.")
+            await reply(update, _("This chat follows nothing yet. Start with /subscribe."))
             return
         await reply(
             update,
-            "Tap what you want to stop following:",
-            reply_markup=_unsubscribe_keyboard(context, subs),
+            _("Tap what you want to stop following:"),
+            reply_markup=unsubscribe_keyboard(context, t, subs),
         )
         return
-    if text.strip().lower() in {"all", "everything", "*"}:
+    if text.lower() in UNSUBSCRIBE_ALL:
         async with app.sessionmaker() as session, session.begin():
             for sub in subs:
                 await chat_store.remove_subscription(session, chat.id, sub.kind, sub.value)
-        await reply(update, "🔕 Unsubscribed from everything. /subscribe to start again.")
+        await reply(update, _("🔕 Unsubscribed from everything. /subscribe to start again."))
         return
 
     removed: list[str] = []
@@ -176,31 +239,37 @@ async def unsubscribe(update: Update, context: CustomContext) -> None:
                 gone = await chat_store.remove_subscription(
                     session, chat.id, SubscriptionKind.TOPIC, target.topic.slug
                 )
-                name = f"<b>{html.escape(target.topic.name)}</b>"
+                name = f"<b>{html.escape(topic_name(t, target.topic))}</b>"
             elif isinstance(target, KeywordTarget):
                 gone = await chat_store.remove_subscription(
                     session, chat.id, SubscriptionKind.KEYWORD, target.keyword
                 )
-                name = _quote(target.keyword)
+                name = quote(target.keyword)
             else:
-                gone, name = False, _quote(target.typed)
+                gone, name = False, quote(target.typed)
             (removed if gone else missing).append(name)
     lines = []
     if removed:
-        lines.append("🔕 Unsubscribed from " + ", ".join(removed) + ".")
+        lines.append(_("🔕 Unsubscribed from {names}.").format(names=", ".join(removed)))
     if missing:
-        lines.append("This chat wasn't following " + ", ".join(missing) + ". See /subscriptions.")
-    await reply(update, "\n".join(lines))
+        lines.append(
+            _("This chat wasn't following {names}. See /subscriptions.").format(
+                names=", ".join(missing)
+            )
+        )
+    await reply(update, "\n".join(lines) or _("Nothing to unsubscribe from. See /subscriptions."))
 
 
-def _unsubscribe_keyboard(
-    context: CustomContext, subs: list[SubscriptionRecord]
+def unsubscribe_keyboard(
+    context: CustomContext, t: Translator, subs: list[SubscriptionRecord]
 ) -> InlineKeyboardMarkup:
-    names = {topic.slug: topic.name for topic in context.app.catalogue.topics}
+    catalogue = context.app.catalogue
     rows = []
     for sub in subs[:90]:
         if sub.kind is SubscriptionKind.TOPIC:
-            label, data = names.get(sub.value, sub.value), f"uns:t:{sub.value}"
+            topic = catalogue.get(sub.value)
+            label = topic_name(t, topic) if topic else sub.value
+            data = f"uns:t:{sub.value}"
         else:
             label, data = f"“{sub.value}”", f"uns:k:{sub.id}"
         rows.append([InlineKeyboardButton("✕ " + label, callback_data=data)])
@@ -211,23 +280,33 @@ async def subscriptions_command(update: Update, context: CustomContext) -> None:
     chat = await register_chat(update, context)
     if chat is None:
         return
+    t = translator(context, chat)
+    _ = t.gettext
     subs = await _subscriptions(context, chat.id)
     if not subs:
         await reply(
             update,
-            "This chat follows nothing yet. Try /subscribe ukraine, or /subscribe alone "
-            "to pick from a list.",
+            _(
+                "This chat follows nothing yet. Try /subscribe ukraine, or /subscribe alone "
+                "to pick from a list."
+            ),
         )
         return
-    names = {topic.slug: topic.name for topic in context.app.catalogue.topics}
-    topics = [names.get(s.value, s.value) for s in subs if s.kind is SubscriptionKind.TOPIC]
+    catalogue = context.app.catalogue
+    topics = []
+    for sub in subs:
+        if sub.kind is SubscriptionKind.TOPIC:
+            topic = catalogue.get(sub.value)
+            topics.append(topic_name(t, topic) if topic else sub.value)
     keywords = [s.value for s in subs if s.kind is SubscriptionKind.KEYWORD]
-    lines = ["<b>This chat follows</b>"]
+    lines = ["<b>" + html.escape(_("This chat follows")) + "</b>"]
     if topics:
-        lines.append("Topics: " + ", ".join(html.escape(name) for name in topics))
+        lines.append(_("Topics: {names}").format(names=html.escape(", ".join(topics))))
     if keywords:
-        lines.append("Keywords: " + ", ".join(_quote(word) for word in keywords))
-    lines.append("\n/unsubscribe to stop any of them.")
+        lines.append(
+            _("Keywords: {words}").format(words=", ".join(quote(word) for word in keywords))
+        )
+    lines.append("\n" + _("/unsubscribe to stop any of them; /settings for when alerts come."))
     await reply(update, "\n".join(lines))
 
 
@@ -237,17 +316,21 @@ async def on_button(update: Update, context: CustomContext) -> None:
     if query is None:
         return
     chat = await register_chat(update, context)
-    data = query.data or ""
+    t = translator(context, chat)
+    _ = t.gettext
     if chat is None:
-        await query.answer(STALE_BUTTON)
+        await query.answer(_stale(t))
+        return
+    if not await may_change(update, context):
+        await query.answer(admins_only(t), show_alert=True)
         return
     app = context.app
     now = app.clock.now()
-    parts = data.split(":", 2)
+    parts = (query.data or "").split(":", 2)
     if parts[0] == "sub" and len(parts) == 2:
         topic = app.catalogue.get(parts[1])
         if topic is None:
-            await query.answer(STALE_BUTTON)
+            await query.answer(_stale(t))
             return
         async with app.sessionmaker() as session, session.begin():
             removed = await chat_store.remove_subscription(
@@ -255,11 +338,21 @@ async def on_button(update: Update, context: CustomContext) -> None:
             )
             if not removed:
                 await chat_store.add_subscription(
-                    session, chat.id, SubscriptionKind.TOPIC, topic.slug, now=now
+                    session,
+                    chat.id,
+                    SubscriptionKind.TOPIC,
+                    topic.slug,
+                    now=now,
+                    message_thread_id=thread_of(update),
                 )
             subs = await chat_store.list_subscriptions(session, chat.id)
-        await query.answer(("Stopped following " if removed else "Following ") + topic.name)
-        await query.edit_message_reply_markup(_topic_keyboard(context, _followed_topics(subs)))
+        name = topic_name(t, topic)
+        await query.answer(
+            (_("Stopped following {topic}") if removed else _("Following {topic}")).format(
+                topic=name
+            )
+        )
+        await query.edit_message_reply_markup(topic_keyboard(context, t, _followed_topics(subs)))
         return
     if parts[0] == "uns" and len(parts) == 3:
         kind, value = parts[1], parts[2]
@@ -274,27 +367,30 @@ async def on_button(update: Update, context: CustomContext) -> None:
                 None,
             )
         else:
-            match = None
+            await query.answer(_stale(t))
+            return
         if match is None:
-            await query.answer("Already removed.")
+            await query.answer(_("Already removed."))
             return
         async with app.sessionmaker() as session, session.begin():
             await chat_store.remove_subscription(session, chat.id, match.kind, match.value)
             subs = await chat_store.list_subscriptions(session, chat.id)
-        await query.answer("Unsubscribed.")
+        await query.answer(_("Unsubscribed."))
         if subs:
-            await query.edit_message_reply_markup(_unsubscribe_keyboard(context, subs))
+            await query.edit_message_reply_markup(unsubscribe_keyboard(context, t, subs))
         else:
-            await query.edit_message_text("This chat follows nothing now. /subscribe to start.")
+            await query.edit_message_text(
+                html.escape(_("This chat follows nothing now. /subscribe to start."))
+            )
         return
-    await query.answer(STALE_BUTTON)
+    await query.answer(_stale(t))
 
 
 def build() -> list[BaseHandler[Update, CustomContext, None]]:
     return [
-        CommandHandler("topics", topics_command),
-        CommandHandler("subscribe", subscribe),
-        CommandHandler("unsubscribe", unsubscribe),
-        CommandHandler("subscriptions", subscriptions_command),
-        CallbackQueryHandler(on_button),
+        command("topics", topics_command),
+        command("subscribe", subscribe),
+        command("unsubscribe", unsubscribe),
+        command("subscriptions", subscriptions_command),
+        CallbackQueryHandler(on_button, pattern=r"^(sub|uns):"),
     ]

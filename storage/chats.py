@@ -1,20 +1,51 @@
-"""Chats and their subscriptions: who wants which stories.
+"""Chats, their settings and their subscriptions: who wants which stories, when and how.
 
 A chat row exists from its first command on. It is never deleted when the bot is blocked:
-it is marked inactive with the reason, so unblocking brings the subscriptions back.
+it is marked inactive with the reason, so unblocking brings the subscriptions back. Only
+`/stop` deletes it (`delete_chat`), with everything that hangs off it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.articles import dialect_insert
-from storage.models import Chat, OutboxEntry, OutboxStatus, Subscription, SubscriptionKind
-from storage.records import ChatRecord, SubscriptionRecord
+from storage.models import (
+    Chat,
+    DeliveryMode,
+    OutboxEntry,
+    OutboxStatus,
+    QuietBehaviour,
+    Subscription,
+    SubscriptionKind,
+)
+from storage.records import ChatRecord, ChatSettings, SubscriptionRecord
+
+
+def _minutes(moment: time | None) -> int | None:
+    return None if moment is None else moment.hour * 60 + moment.minute
+
+
+def _time(minutes: int | None) -> time | None:
+    if minutes is None or not 0 <= minutes < 24 * 60:
+        return None
+    return time(minutes // 60, minutes % 60)
+
+
+def _settings(row: Chat) -> ChatSettings:
+    return ChatSettings(
+        timezone=row.timezone or "UTC",
+        mode=DeliveryMode(row.delivery_mode or DeliveryMode.INSTANT),
+        digest_time=_time(row.digest_minute) or time(8, 0),
+        quiet_start=_time(row.quiet_start_minute),
+        quiet_end=_time(row.quiet_end_minute),
+        quiet_behaviour=QuietBehaviour(row.quiet_behaviour or QuietBehaviour.HOLD),
+        paused=bool(row.paused),
+    )
 
 
 def _chat(row: Chat) -> ChatRecord:
@@ -25,6 +56,7 @@ def _chat(row: Chat) -> ChatRecord:
         language=row.language,
         active=row.active,
         inactive_reason=row.inactive_reason,
+        settings=_settings(row),
     )
 
 
@@ -38,7 +70,12 @@ async def upsert_chat(
     now: datetime,
     reactivate: bool = True,
 ) -> ChatRecord:
-    """Register the chat or refresh what we know of it; a chat that talks to us is active."""
+    """Register the chat or refresh what we know of it; a chat that talks to us is active.
+
+    `language` (the user's language_code) is taken only while the chat has none: after that
+    the chat's language changes only through `set_language` (/language), so one member of a
+    group with another app language does not flip it for everyone.
+    """
     row = await session.get(Chat, chat_id)
     if row is None:
         row = Chat(
@@ -49,12 +86,17 @@ async def upsert_chat(
             active=True,
             created_at=now,
             updated_at=now,
+            timezone="UTC",
+            delivery_mode=DeliveryMode.INSTANT,
+            digest_minute=480,
+            quiet_behaviour=QuietBehaviour.HOLD,
+            paused=False,
         )
         session.add(row)
     else:
         row.type = chat_type
         row.title = title or row.title
-        row.language = language or row.language
+        row.language = row.language or language
         if reactivate and not row.active:
             row.active = True
             row.inactive_reason = None
@@ -66,6 +108,86 @@ async def upsert_chat(
 async def get_chat(session: AsyncSession, chat_id: int) -> ChatRecord | None:
     row = await session.get(Chat, chat_id)
     return None if row is None else _chat(row)
+
+
+async def save_settings(
+    session: AsyncSession, chat_id: int, settings: ChatSettings, *, now: datetime
+) -> bool:
+    """Store all of a chat's delivery settings; False when the chat is unknown."""
+    result = await session.execute(
+        update(Chat)
+        .where(Chat.id == chat_id)
+        .values(
+            timezone=settings.timezone,
+            delivery_mode=settings.mode,
+            digest_minute=_minutes(settings.digest_time),
+            quiet_start_minute=_minutes(settings.quiet_start),
+            quiet_end_minute=_minutes(settings.quiet_end),
+            quiet_behaviour=settings.quiet_behaviour,
+            paused=settings.paused,
+            updated_at=now,
+        )
+        .returning(Chat.id)
+    )
+    return result.first() is not None
+
+
+async def set_language(
+    session: AsyncSession, chat_id: int, language: str, *, now: datetime
+) -> None:
+    await session.execute(
+        update(Chat).where(Chat.id == chat_id).values(language=language, updated_at=now)
+    )
+
+
+async def settings_for(session: AsyncSession, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
+    """The delivery settings of these chats (the unknown ones are left out)."""
+    ids = sorted(set(chat_ids))
+    if not ids:
+        return {}
+    rows = await session.scalars(select(Chat).where(Chat.id.in_(ids)))
+    return {row.id: _settings(row) for row in rows}
+
+
+async def threads_for(
+    session: AsyncSession, chat_ids: Iterable[int], topics: Iterable[str]
+) -> dict[int, int]:
+    """The forum thread each chat's alert about `topics` goes to, for chats that set one.
+
+    A chat subscribed in a forum topic gets its alerts there: the thread of a matching
+    topic subscription if there is one, else of its newest subscription made in a thread.
+    """
+    ids = sorted(set(chat_ids))
+    if not ids:
+        return {}
+    wanted = set(topics)
+    rows = await session.execute(
+        select(
+            Subscription.chat_id,
+            Subscription.kind,
+            Subscription.value,
+            Subscription.message_thread_id,
+        )
+        .where(Subscription.chat_id.in_(ids), Subscription.message_thread_id.is_not(None))
+        .order_by(Subscription.created_at, Subscription.id)
+    )
+    newest: dict[int, int] = {}
+    matching: dict[int, int] = {}
+    for chat_id, kind, value, thread_id in rows:  # oldest first: later ones win
+        if thread_id is None:
+            continue
+        newest[chat_id] = thread_id
+        if kind == SubscriptionKind.TOPIC and value in wanted:
+            matching[chat_id] = thread_id
+    return newest | matching
+
+
+async def delete_chat(session: AsyncSession, chat_id: int) -> bool:
+    """Forget a chat entirely (/stop): its settings, subscriptions and queued alerts."""
+    await session.execute(delete(OutboxEntry).where(OutboxEntry.chat_id == chat_id))
+    await session.execute(delete(Subscription).where(Subscription.chat_id == chat_id))
+    result = await session.execute(delete(Chat).where(Chat.id == chat_id).returning(Chat.id))
+    return result.first() is not None
 
 
 async def deactivate_chat(
@@ -103,6 +225,13 @@ async def migrate_chat(session: AsyncSession, old_id: int, new_id: int, *, now: 
                 active=True,
                 created_at=old.created_at,
                 updated_at=now,
+                timezone=old.timezone,
+                delivery_mode=old.delivery_mode,
+                digest_minute=old.digest_minute,
+                quiet_start_minute=old.quiet_start_minute,
+                quiet_end_minute=old.quiet_end_minute,
+                quiet_behaviour=old.quiet_behaviour,
+                paused=old.paused,
             )
         )
     else:
@@ -149,16 +278,43 @@ async def migrate_chat(session: AsyncSession, old_id: int, new_id: int, *, now: 
 
 
 async def add_subscription(
-    session: AsyncSession, chat_id: int, kind: SubscriptionKind, value: str, *, now: datetime
+    session: AsyncSession,
+    chat_id: int,
+    kind: SubscriptionKind,
+    value: str,
+    *,
+    now: datetime,
+    message_thread_id: int | None = None,
 ) -> bool:
-    """Subscribe; False when the chat already had it (the original time is kept)."""
+    """Subscribe; False when the chat already had it (the original time is kept).
+
+    `message_thread_id` is the forum topic the command came from; subscribing again from
+    another topic moves the subscription's alerts there.
+    """
     result = await session.execute(
         dialect_insert(session, Subscription)
-        .values(chat_id=chat_id, kind=kind, value=value, created_at=now)
+        .values(
+            chat_id=chat_id,
+            kind=kind,
+            value=value,
+            created_at=now,
+            message_thread_id=message_thread_id,
+        )
         .on_conflict_do_nothing()
         .returning(Subscription.id)
     )
-    return result.scalar_one_or_none() is not None
+    created = result.scalar_one_or_none() is not None
+    if not created:
+        await session.execute(
+            update(Subscription)
+            .where(
+                Subscription.chat_id == chat_id,
+                Subscription.kind == kind,
+                Subscription.value == value,
+            )
+            .values(message_thread_id=message_thread_id)
+        )
+    return created
 
 
 async def remove_subscription(

@@ -7,9 +7,9 @@ behind an `await` or change a row by accident.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
-from storage.models import SubscriptionKind
+from storage.models import DeliveryMode, QuietBehaviour, SubscriptionKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,8 @@ class SourceRecord:
     last_modified: str | None
     consecutive_errors: int
     last_error: str | None
+    origin: str = "file"
+    failing_since: datetime | None = None
 
     @property
     def never_fetched(self) -> bool:
@@ -62,6 +64,27 @@ class Story:
 
 
 @dataclass(frozen=True, slots=True)
+class ChatSettings:
+    """How and when a chat wants its alerts (see bot.delivery.policy); defaults = instant."""
+
+    timezone: str = "UTC"
+    mode: DeliveryMode = DeliveryMode.INSTANT
+    digest_time: time = time(8, 0)
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    quiet_behaviour: QuietBehaviour = QuietBehaviour.HOLD
+    paused: bool = False
+
+    @property
+    def quiet_hours(self) -> tuple[time, time] | None:
+        if self.quiet_start is None or self.quiet_end is None:
+            return None
+        if self.quiet_start == self.quiet_end:
+            return None
+        return self.quiet_start, self.quiet_end
+
+
+@dataclass(frozen=True, slots=True)
 class ChatRecord:
     id: int
     type: str
@@ -69,6 +92,7 @@ class ChatRecord:
     language: str | None
     active: bool
     inactive_reason: str | None
+    settings: ChatSettings = ChatSettings()
 
     @property
     def is_group(self) -> bool:
@@ -92,3 +116,7 @@ class PendingAlert:
     chat_type: str
     attempts: int
     story: Story
+    digest: bool = False  # held by the chat's policy: sent with its other due alerts as one
+    silent: bool = False  # disable_notification
+    message_thread_id: int | None = None  # the forum topic to post in
+    language: str | None = None  # the chat's, for the alert's buttons

@@ -100,6 +100,7 @@ async def test_unsubscribe_by_name_keyboard_and_all(bot: Harness) -> None:
 
 
 async def test_group_commands_with_bot_name(bot: Harness) -> None:
+    bot.emulator.set_chat_member_status(GROUP, ANN, "administrator")  # only admins subscribe
     reply = await bot.command(
         GROUP,
         "/subscribe@newsbot_test_bot sanctions",

@@ -1,0 +1,127 @@
+"""The buttons under each alert: "More on <topic>" and "Mute <topic>"; and the last resort
+for any other button.
+
+`alert_keyboard` is what the sender attaches to a single alert (see `bot.app`); its data is
+`more:<slug>` (anyone may press it: it only reads) and `mute:<slug>` (admins, in groups).
+"""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.context import CustomContext
+from bot.delivery.format import render_digest
+from bot.i18n import Locales, topic_name
+from bot.topics import Topic, TopicCatalogue
+from handlers.common import admins_only, may_change, register_chat, translator
+from storage import articles as article_store
+from storage import chats as chat_store
+from storage.models import SubscriptionKind
+from storage.records import PendingAlert
+
+MORE_STORIES = 5
+
+
+def primary_topic(topics: frozenset[str], catalogue: TopicCatalogue) -> Topic | None:
+    """The story's first topic in catalogue order (the order /topics shows)."""
+    return next((topic for topic in catalogue.topics if topic.slug in topics), None)
+
+
+def alert_keyboard(
+    alert: PendingAlert, catalogue: TopicCatalogue, locales: Locales
+) -> InlineKeyboardMarkup | None:
+    """ "More on Ukraine" and "Mute Ukraine" for an alert with a topic; None without one."""
+    topic = primary_topic(alert.story.topics, catalogue)
+    if topic is None:
+        return None
+    t = locales.get(alert.language)
+    _ = t.gettext
+    name = topic_name(t, topic)
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _("More on {topic}").format(topic=name), callback_data=f"more:{topic.slug}"
+                ),
+                InlineKeyboardButton(
+                    _("Mute {topic}").format(topic=name), callback_data=f"mute:{topic.slug}"
+                ),
+            ]
+        ]
+    )
+
+
+async def on_button(update: Update, context: CustomContext) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    chat = await register_chat(update, context)
+    t = translator(context, chat)
+    _ = t.gettext
+    app = context.app
+    kind, _sep, slug = (query.data or "").partition(":")
+    topic = app.catalogue.get(slug)
+    if chat is None or topic is None:
+        await query.answer(_("That button is out of date."))
+        return
+    name = topic_name(t, topic)
+    if kind == "more":
+        async with app.sessionmaker() as session:
+            stories = await article_store.newest_in_topics(
+                session, {topic.slug}, limit=MORE_STORIES
+            )
+        await query.answer()
+        if not stories:
+            text = html.escape(_("No stored story on {topic} yet.").format(topic=name))
+            await context.bot.send_message(chat.id, text, message_thread_id=_thread(update))
+            return
+        rendered = render_digest(stories, heading=_("Latest on {what}").format(what=name))
+        await context.bot.send_message(
+            chat.id,
+            rendered.text,
+            parse_mode=rendered.parse_mode,
+            message_thread_id=_thread(update),
+        )
+        return
+    if not await may_change(update, context):
+        await query.answer(admins_only(t), show_alert=True)
+        return
+    async with app.sessionmaker() as session, session.begin():
+        removed = await chat_store.remove_subscription(
+            session, chat.id, SubscriptionKind.TOPIC, topic.slug
+        )
+    if removed:
+        await query.answer(
+            _("Muted {topic}: no more alerts on it. /subscribe {slug} to undo.").format(
+                topic=name, slug=topic.slug
+            ),
+            show_alert=True,
+        )
+    else:
+        await query.answer(_("This chat does not follow {topic}.").format(topic=name))
+
+
+def _thread(update: Update) -> int | None:
+    message = update.effective_message
+    return message.message_thread_id if message is not None and message.is_topic_message else None
+
+
+async def on_stale_button(update: Update, context: CustomContext) -> None:
+    """Any button no other handler knows: forged, or from an older version of the bot."""
+    query = update.callback_query
+    if query is None:
+        return
+    chat = await register_chat(update, context)
+    _ = translator(context, chat).gettext
+    await query.answer(_("That button is out of date."))
+
+
+def build() -> list[BaseHandler[Update, CustomContext, None]]:
+    return [CallbackQueryHandler(on_button, pattern=r"^(more|mute):")]
+
+
+def build_fallback() -> list[BaseHandler[Update, CustomContext, None]]:
+    return [CallbackQueryHandler(on_stale_button)]
