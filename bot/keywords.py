@@ -1,9 +1,16 @@
-"""Users' own keyword watches: normalising what a user typed, and finding watched phrases in text.
+"""Users' own keyword watches: normalising what a user typed, and finding watches in text.
 
-A watch is a plain phrase (``Tomahawk``, ``"price cap"``), never a pattern: everything a user
-types is matched literally, as whole words, ignoring case, with any run of whitespace standing
-for a space. All watches of all users are compiled into one matcher, so the cost of checking an
-article grows with the article's length, not with the number of watches.
+A watch is one or more literal terms, never a pattern: ``Tomahawk``, ``price cap`` (one
+phrase), ``sanctions -iran`` (sanctions, unless Iran is mentioned), ``"price cap" oil`` (both
+terms). Every term is matched as whole words, ignoring case, with any run of whitespace standing
+for a space. The stored form of a watch (``normalize_keyword``) is canonical: a single phrase is
+stored bare, so watches saved before operators existed keep their meaning; an expression quotes
+its multi-word terms and puts "-" before the terms that veto it.
+
+All terms of all watches are compiled into one matcher (one trie-shaped regex), and a watch is
+evaluated from the set of terms found, looking only at watches whose first term was found; so
+the cost of checking an article grows with the article's length and the watches it really
+concerns, not with the number of watches or what users type.
 
 Exceptions::
 
@@ -14,14 +21,22 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TypeAlias
 
 logger = logging.getLogger(__name__)
 
 MAX_KEYWORD_CHARS = 64
+# A whole watch must fit the subscription's value column (String(128)).
+MAX_WATCH_CHARS = 128
+MAX_WATCH_TERMS = 6
 _QUOTES = "\"'`“”„‘’«»"
+# Quotes that group a term inside an expression; apostrophes stay letters ("Russia's").
+_EXPRESSION_QUOTES = '"“”«»„'
+_OPERATORS = "-+"
 _TRIE_END = ""
 _SPACE = " "
 
@@ -32,13 +47,98 @@ class KeywordError(ValueError):
     """Text that cannot be a keyword watch; the message is fit to show the user."""
 
 
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A parsed watch: every ``required`` term must occur, no ``vetoed`` term may."""
+
+    required: tuple[str, ...]
+    vetoed: tuple[str, ...] = ()
+
+
 def normalize_keyword(text: str) -> str:
-    """The canonical form of a watch: unquoted, trimmed, case folded, single-spaced."""
-    phrase = unicodedata.normalize("NFC", text)
+    """The canonical form of a watch (see the module docstring), or KeywordError."""
+    return render_watch(parse_watch(text))
+
+
+def parse_watch(text: str) -> Watch:
+    """Read a typed or stored watch; terms are normalised, duplicates dropped."""
+    text = unicodedata.normalize("NFC", text).strip()
+    phrase = _unquoted(text)
+    # Outer quotes wrap a phrase ('"price cap"'), unless stripping them leaves quotes inside:
+    # then they belong to the terms of an expression ('"price cap" oil').
+    inner_quotes = any(ch in _EXPRESSION_QUOTES for ch in phrase)
+    tokens = _expression_tokens(text if inner_quotes else phrase)
+    if tokens is not None and len(tokens) == 1 and not _is_operator_word(tokens[0]):
+        tokens = None
+    if tokens is None:
+        return Watch((_normalize_term(phrase),))
+    required: list[str] = []
+    vetoed: list[str] = []
+    for token in tokens:
+        target = vetoed if token.startswith("-") else required
+        body = token[1:] if token[0] in _OPERATORS and len(token) > 1 else token
+        term = _normalize_term(body)
+        if term not in required and term not in vetoed:
+            target.append(term)
+    if not required:
+        raise KeywordError(
+            'A watch needs a word to look for: "-" words only exclude, '
+            "e.g. /subscribe sanctions -iran."
+        )
+    if len(required) + len(vetoed) > MAX_WATCH_TERMS:
+        raise KeywordError(f"A watch can have at most {MAX_WATCH_TERMS} words or phrases.")
+    watch = Watch(tuple(required), tuple(vetoed))
+    if len(render_watch(watch)) > MAX_WATCH_CHARS:
+        raise KeywordError(f"That watch is too long: keep it to {MAX_WATCH_CHARS} characters.")
+    return watch
+
+
+def render_watch(watch: Watch) -> str:
+    """The stored text of a watch: a single phrase bare, an expression with quotes and "-"."""
+    if len(watch.required) == 1 and not watch.vetoed:
+        return watch.required[0]
+    parts = [_quoted(term) for term in watch.required]
+    parts.extend("-" + _quoted(term) for term in watch.vetoed)
+    return " ".join(parts)
+
+
+def _quoted(term: str) -> str:
+    return f'"{term}"' if " " in term else term
+
+
+def _unquoted(phrase: str) -> str:
     unquoted = phrase.strip().strip(_QUOTES)
     while unquoted != phrase:
         phrase, unquoted = unquoted, unquoted.strip().strip(_QUOTES)
-    phrase = " ".join(phrase.casefold().split())
+    return phrase
+
+
+def _is_operator_word(word: str) -> bool:
+    return len(word) > 1 and word[0] in _OPERATORS and (word[1].isalnum() or word[1] in _QUOTES)
+
+
+def _expression_tokens(text: str) -> list[str] | None:
+    """The terms of an expression, or None when ``text`` is one plain phrase."""
+    if not any(ch in _EXPRESSION_QUOTES for ch in text) and not any(
+        _is_operator_word(word) for word in text.split()
+    ):
+        return None
+    # Typographic quotes open and close differently; shlex wants one character for both.
+    text = text.translate({ord(ch): '"' for ch in _EXPRESSION_QUOTES})
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.quotes = '"'
+    lexer.commenters = ""
+    lexer.escape = ""
+    try:
+        tokens = [token for token in lexer if token.strip()]
+    except ValueError:
+        return None  # unbalanced quotes: read as one phrase, as before operators existed
+    return tokens or None
+
+
+def _normalize_term(text: str) -> str:
+    phrase = " ".join(_unquoted(text).casefold().split())
     if not phrase:
         raise KeywordError("Please give a word or phrase to watch, e.g. /subscribe Tomahawk.")
     if len(phrase) > MAX_KEYWORD_CHARS:
@@ -51,34 +151,51 @@ def normalize_keyword(text: str) -> str:
 
 
 class KeywordMatcher:
-    """Finds which of many watched phrases occur in a text, in one pass over the text."""
+    """Finds which of many watches an article satisfies, in one pass over its text."""
 
-    def __init__(self, phrases: Iterable[str]) -> None:
-        watched: set[str] = set()
-        for phrase in phrases:
+    def __init__(self, watches: Iterable[str]) -> None:
+        parsed: dict[str, Watch] = {}
+        for text in watches:
             try:
-                watched.add(normalize_keyword(phrase))
+                watch = parse_watch(text)
             except KeywordError:
                 # A stored watch that no longer normalises must not break everyone's matching.
-                logger.warning("Ignoring invalid keyword watch %r", phrase)
-        self.phrases: frozenset[str] = frozenset(watched)
-        # Where a longer watch is found, the shorter watches it starts with are found too
+                logger.warning("Ignoring invalid keyword watch %r", text)
+                continue
+            parsed[render_watch(watch)] = watch
+        self.phrases: frozenset[str] = frozenset(parsed)
+        terms = frozenset(term for w in parsed.values() for term in (*w.required, *w.vetoed))
+        # A watch is looked at only when its first required term is found.
+        self._by_first_term: dict[str, list[tuple[str, Watch]]] = {}
+        for name, watch in parsed.items():
+            self._by_first_term.setdefault(watch.required[0], []).append((name, watch))
+        # Where a longer term is found, the shorter terms it starts with are found too
         # ("price cap" implies "price"); the regex reports only the longest at each position.
-        self._implied = {phrase: _shorter_watches(phrase, self.phrases) for phrase in self.phrases}
-        self._pattern = _compile(self.phrases) if self.phrases else None
+        self._implied = {term: _shorter_watches(term, terms) for term in terms}
+        self._pattern = _compile(terms) if terms else None
 
-    def matches(self, text: str) -> frozenset[str]:
-        """The watched phrases (in normalised form) that occur in ``text`` as whole words."""
+    def terms_in(self, text: str) -> frozenset[str]:
+        """The watched terms (in normalised form) that occur in ``text`` as whole words."""
         if self._pattern is None:
             return frozenset()
         haystack = unicodedata.normalize("NFC", text).casefold()
         found: set[str] = set()
         for match in self._pattern.finditer(haystack):
-            phrase = " ".join(match.group("phrase").split())
-            if phrase in self._implied:
-                found.add(phrase)
-                found.update(self._implied[phrase])
+            term = " ".join(match.group("phrase").split())
+            if term in self._implied:
+                found.add(term)
+                found.update(self._implied[term])
         return frozenset(found)
+
+    def matches(self, text: str) -> frozenset[str]:
+        """The watches (in stored form) that ``text`` satisfies."""
+        found = self.terms_in(text)
+        return frozenset(
+            name
+            for term in found
+            for name, watch in self._by_first_term.get(term, ())
+            if all(t in found for t in watch.required) and not any(t in found for t in watch.vetoed)
+        )
 
 
 def trie_source(phrases: Iterable[Sequence[str]], atom_source: Callable[[str], str]) -> str:

@@ -48,7 +48,7 @@ def _phrases(text: str) -> list[tuple[str, bool]]:
     text = text.translate(TYPOGRAPHIC_QUOTES)
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
-    lexer.quotes = "\""
+    lexer.quotes = '"'
     lexer.commenters = ""
     try:
         tokens = list(lexer)
@@ -83,25 +83,43 @@ def parse_targets(text: str, catalogue: TopicCatalogue) -> list[Target]:
     index = 0
     while index < len(pieces):
         phrase, quoted = pieces[index]
-        if quoted:
+        width = 1
+        if not quoted and not _is_operator(phrase):
+            for wider in range(min(MAX_TOPIC_WORDS, len(pieces) - index), 1, -1):
+                window = pieces[index : index + wider]
+                if any(q or _is_operator(word) for word, q in window):
+                    continue
+                if catalogue.resolve(" ".join(word for word, _ in window)) is not None:
+                    width = wider
+                    break
+        # "+word" and "-word" join the watch before them: `sanctions -iran` is one watch.
+        end = index + width
+        while end < len(pieces) and _is_operator(pieces[end][0]):
+            end += 1
+        if end > index + width or _is_operator(phrase):
+            add(_watch(pieces[index : index + width], pieces[index + width : end]))
+        elif width > 1 or not quoted:
+            add(_single(" ".join(word for word, _ in pieces[index:end]), catalogue))
+        else:
             add(_single(phrase, catalogue))
-            index += 1
-            continue
-        matched = False
-        for width in range(min(MAX_TOPIC_WORDS, len(pieces) - index), 1, -1):
-            window = pieces[index : index + width]
-            if any(q for _, q in window):
-                continue
-            topic = catalogue.resolve(" ".join(word for word, _ in window))
-            if topic is not None:
-                add(TopicTarget(topic))
-                index += width
-                matched = True
-                break
-        if not matched:
-            add(_single(phrase, catalogue))
-            index += 1
+        index = end
     return targets
+
+
+def _is_operator(word: str) -> bool:
+    return len(word) > 1 and word[0] in "-+" and (word[1].isalnum() or word[1] in '"“«')
+
+
+def _watch(head: list[tuple[str, bool]], operators: list[tuple[str, bool]]) -> Target:
+    """A keyword watch with operators, from the words the user typed (quotes already removed)."""
+    typed = " ".join(word for word, _ in (*head, *operators))
+    terms = [f'"{" ".join(word for word, _ in head)}"']
+    terms.extend(word[0] + f'"{word[1:]}"' for word, _ in operators)
+    try:
+        keyword = normalize_keyword(" ".join(terms))
+    except KeywordError as error:
+        return InvalidTarget(typed, str(error))
+    return KeywordTarget(keyword=keyword, typed=typed)
 
 
 def _single(phrase: str, catalogue: TopicCatalogue) -> Target:

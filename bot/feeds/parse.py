@@ -88,7 +88,11 @@ def _looks_like_json(body: bytes) -> bool:
 
 def _parse_xml_feed(body: bytes, *, url: str, content_type: str | None) -> ParsedFeed:
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers)
+    # No sanitising: feedparser's sanitiser drops elements such as <template> but keeps their
+    # text, so a tooltip ("A hromada is an administrative unit…") would land mid-sentence in
+    # a summary. Nothing from a feed is ever rendered as HTML here: bot.summary reads the
+    # markup, dropping scripts, styles and templates whole, and the sender escapes the text.
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
     feed = parsed.get("feed", {})
     entries = parsed.get("entries", [])
     bozo = bool(parsed.get("bozo", False))
