@@ -8,10 +8,11 @@ called by the CLI, which turns a validation error into one clear line and exit c
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -22,6 +23,7 @@ from pydantic_settings import (
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -59,6 +61,12 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(default=20.0, gt=0.0)
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     fetch_concurrency: int = Field(default=8, ge=1)
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL for Telegram's webhook; unset = long polling.",
+    )
+    webhook_secret: SecretStr | None = Field(default=None)
+    retention_days: int = Field(default=30, ge=1)
 
     @field_validator("telegram_token")
     @classmethod
@@ -91,6 +99,36 @@ class Settings(BaseSettings):
                     "must be comma-separated Telegram user ids, e.g. 1234,5678"
                 ) from None
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram only calls HTTPS webhooks)")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        if not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Settings:
+        if self.webhook_url is not None:
+            if self.webhook_secret is None:
+                raise ValueError(
+                    "NEWSBOT_WEBHOOK_SECRET is required with NEWSBOT_WEBHOOK_URL, "
+                    "so only Telegram can post updates"
+                )
+            if self.http_port == 0:
+                raise ValueError("NEWSBOT_HTTP_PORT must not be 0 in webhook mode")
+        return self
 
     @field_validator("log_level")
     @classmethod
@@ -141,7 +179,9 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"]) or "settings"
             env_name = f"NEWSBOT_{field.upper()}"
-            if error["type"] == "missing":
+            if not error["loc"]:  # a check across fields names them in its message
+                problems.append(error["msg"].removeprefix("Value error, "))
+            elif error["type"] == "missing":
                 problems.append(f"{env_name} is required")
             else:
                 problems.append(f"{env_name} {error['msg'].removeprefix('Value error, ')}")

@@ -6,7 +6,7 @@ string keys scattered through `bot_data`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import Locales, load_locales
 from bot.topics import TopicCatalogue
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class AppContext:
     clock: Clock
     sender: Sender
     ingestor: Ingestor
+    locales: Locales = field(default_factory=load_locales)  # the chats' languages (bot.i18n)
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +30,7 @@ from bot.summary import make_summary
 from bot.topics import TopicCatalogue
 from storage import articles as article_store
 from storage import chats as chat_store
-from storage import outbox
+from storage import outbox, retention
 from storage import sources as source_store
 from storage.records import NewArticle, SourceRecord
 
@@ -51,6 +51,11 @@ class FetchPolicy:
     default_interval: float
     timeout: float
     max_bytes: int
+    # How long a claimed source stays this instance's (several instances share the table).
+    lease: timedelta = timedelta(minutes=10)
+
+
+HTTP_GONE = 410
 
 
 class Ingestor:
@@ -66,9 +71,16 @@ class Ingestor:
         policy: FetchPolicy,
         concurrency: int,
         on_alerts: Callable[[], None],
+        guarded_http: aiohttp.ClientSession | None = None,
+        on_report: Callable[[IngestReport], None] | None = None,
     ) -> None:
+        """`guarded_http` (bot.ssrf) fetches the sources chat admins added; `on_report`
+        sees every ingest's outcome (metrics)."""
         self._sessionmaker = sessionmaker
         self._http = http
+        self._guarded_http = guarded_http
+        self._on_report = on_report
+        self._concurrency = concurrency
         self._catalogue = catalogue
         self._clock = clock
         self._policy = policy
@@ -79,9 +91,13 @@ class Ingestor:
         self._matcher = KeywordMatcher(())
 
     async def tick(self) -> int:
-        """Start an ingest for every due source not already being fetched; return how many."""
-        async with self._sessionmaker() as session:
-            due = await source_store.due_sources(session, self._clock.now())
+        """Claim due sources up to twice the fetch concurrency, start their ingests, return how
+        many. The claim is a lease in the database, so several instances share the work."""
+        room = 2 * self._concurrency - len(self._running)
+        async with self._sessionmaker() as session, session.begin():
+            due = await source_store.claim_due_sources(
+                session, self._clock.now(), lease=self._policy.lease, limit=room
+            )
         started = 0
         for source in due:
             if source.id in self._running:
@@ -112,12 +128,15 @@ class Ingestor:
     async def _guarded(self, source: SourceRecord) -> IngestReport:
         async with self._semaphore:
             try:
-                return await self.ingest(source)
+                report = await self.ingest(source)
             except Exception as error:
                 # A bug or a database outage: log it loudly, schedule a retry, keep going.
                 logger.exception("Ingest of %s failed unexpectedly", source.url)
                 await self._record_failure(source, f"internal error: {error!r}", None)
-                return IngestReport(source_id=source.id, error=repr(error))
+                report = IngestReport(source_id=source.id, error=repr(error))
+            if self._on_report is not None:
+                self._on_report(report)
+            return report
 
     def _interval(self, source: SourceRecord) -> float:
         return source.interval or self._policy.default_interval
@@ -126,7 +145,7 @@ class Ingestor:
         """Fetch one source and take its new items all the way to the outbox."""
         try:
             result = await fetch_feed(
-                self._http,
+                self._session_for(source),
                 source.url,
                 etag=source.etag,
                 last_modified=source.last_modified,
@@ -144,6 +163,9 @@ class Ingestor:
                 return IngestReport(source_id=source.id, not_modified=True)
             feed = parse_feed(result.body, url=result.url, content_type=result.content_type)
         except HTTPStatusError as error:
+            if error.status == HTTP_GONE:
+                await self._disable(source, str(error))
+                return IngestReport(source_id=source.id, error=str(error))
             await self._record_failure(source, str(error), error.retry_after)
             return IngestReport(source_id=source.id, error=str(error))
         except FeedError as error:
@@ -184,6 +206,9 @@ class Ingestor:
             session, source.id, (a.guid for a in articles)
         )
         known_urls = await article_store.known_urls(session, (a.url for a in articles))
+        # Articles pruned by retention still count as seen (storage.retention).
+        known_guids |= await retention.pruned_guids(session, source.id, (a.guid for a in articles))
+        known_urls |= await retention.pruned_urls(session, (a.url for a in articles))
         fresh = select_new(articles, known_guids, known_urls)
         if not fresh:
             return IngestReport(source_id=source.id)
@@ -240,6 +265,22 @@ class Ingestor:
                 next_fetch_at=next_fetch_time(now, self._interval(source)),
                 etag=etag,
                 last_modified=last_modified,
+            )
+
+    def _session_for(self, source: SourceRecord) -> aiohttp.ClientSession:
+        """Chat-added sources are untrusted: they go through the SSRF guard."""
+        if source.origin == source_store.SourceOrigin.CHAT:
+            if self._guarded_http is None:
+                raise RuntimeError("a chat-added source needs the guarded HTTP session")
+            return self._guarded_http
+        return self._http
+
+    async def _disable(self, source: SourceRecord, error: str) -> None:
+        """410 Gone: the publisher says the feed is gone for good; stop fetching it."""
+        logger.warning("Fetching %s: %s (gone): disabling the source", source.url, error)
+        async with self._sessionmaker() as session, session.begin():
+            await source_store.disable_source(
+                session, source.id, now=self._clock.now(), error=error
             )
 
     async def _record_failure(

@@ -17,9 +17,10 @@ NOISY_LOGGERS = ("httpx", "httpcore", "apscheduler", "aiohttp.access", "alembic"
 class RedactTokenFilter(logging.Filter):
     """Rewrites records so that neither the token nor its secret half is emitted."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *others: str) -> None:
+        """`others`: more secrets to hide (the webhook secret token, which PTB logs at DEBUG)."""
         super().__init__()
-        secrets = {token}
+        secrets = {token, *others}
         # "123456:AAE…": the part after the colon is the secret; the bot id alone is not.
         if ":" in token:
             secrets.add(token.split(":", 1)[1])
@@ -43,14 +44,14 @@ class RedactTokenFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, token: str | None) -> None:
+def setup_logging(level: str, token: str | None, *secrets: str) -> None:
     """Configure the root logger once, for the process that runs the bot or a CLI command."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S")
     )
     if token:
-        handler.addFilter(RedactTokenFilter(token))
+        handler.addFilter(RedactTokenFilter(token, *secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

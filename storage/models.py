@@ -66,6 +66,21 @@ class SubscriptionKind(enum.StrEnum):
     KEYWORD = "keyword"
 
 
+class DeliveryMode(enum.StrEnum):
+    """How a chat's alerts go out: each at once, or collected into a digest."""
+
+    INSTANT = "instant"
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
+class QuietBehaviour(enum.StrEnum):
+    """What an alert does during the chat's quiet hours."""
+
+    HOLD = "hold"  # kept, and sent as one digest when the quiet hours end
+    SILENT = "silent"  # sent at once without a notification sound
+
+
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     CLAIMED = "claimed"  # taken by a sender until lease_until; a crash returns it to the pool
@@ -102,6 +117,28 @@ class Source(Base):
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
+    # Who added it: the sources "file" (synced at start), the "cli" or a "chat" admin. Only
+    # file rows are synced; chat rows are fetched behind the SSRF guard (bot.ssrf).
+    origin: Mapped[str] = mapped_column(String(16), default="file", server_default="file")
+    # A fetch lease: the instance that claimed the source fetches it until then (multi-instance).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    failure_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ArticleTombstone(Base):
+    """The dedupe keys of an article pruned by retention, so a feed that still carries it
+    does not make it "new" again and alert a second time."""
+
+    __tablename__ = "article_tombstones"
+    __table_args__ = (Index("ix_article_tombstones_url", "url"),)
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    guid: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Article(Base):
@@ -145,6 +182,19 @@ class Chat(Base):
     inactive_reason: Mapped[str | None] = mapped_column(String(256), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Delivery settings (bot.delivery.policy): local times are minutes after midnight in
+    # `timezone` (an IANA name); quiet hours are off while either end is NULL.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    delivery_mode: Mapped[DeliveryMode] = mapped_column(
+        _enum(DeliveryMode, "delivery_mode"), default=DeliveryMode.INSTANT, server_default="instant"
+    )
+    digest_minute: Mapped[int] = mapped_column(Integer, default=480, server_default="480")
+    quiet_start_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quiet_end_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quiet_behaviour: Mapped[QuietBehaviour] = mapped_column(
+        _enum(QuietBehaviour, "quiet_behaviour"), default=QuietBehaviour.HOLD, server_default="hold"
+    )
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class Subscription(Base):
@@ -161,6 +211,8 @@ class Subscription(Base):
     kind: Mapped[SubscriptionKind] = mapped_column(_enum(SubscriptionKind, "subscription_kind"))
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The forum topic where /subscribe was sent: alerts it matches go to that thread.
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class OutboxEntry(Base):
@@ -183,3 +235,9 @@ class OutboxEntry(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Set at enqueue by the chat's delivery policy: `digest` rows wait for the digest job
+    # (held until next_attempt_at, then sent as one message per chat), `silent` ones go out
+    # with disable_notification, `message_thread_id` is the forum topic to post in.
+    digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
