@@ -170,8 +170,8 @@ async def delivery_stack(api_url: str, db_url: str, *, send_rate: float) -> Asyn
         sessionmaker=sessionmaker,
         bot=bot,
         clock=_Clock(),
-        render=lambda story: render_story(story, topic_names=names),
-        heading=lambda stories: digest_heading(stories, names),
+        render=lambda story, t: render_story(story, topic_names=names, translator=t),
+        heading=lambda stories, t: digest_heading(stories, names, t),
         chat_ready_at=limiter.chat_ready_at,
         poll_interval=0.2,
     )

@@ -142,8 +142,8 @@ async def sender_rig(
         sessionmaker=sessionmaker,
         bot=bot,
         clock=_Clock(),
-        render=lambda story: render_story(story, topic_names=TOPIC_NAMES),
-        heading=lambda stories: digest_heading(stories, TOPIC_NAMES),
+        render=lambda story, t: render_story(story, topic_names=TOPIC_NAMES, translator=t),
+        heading=lambda stories, t: digest_heading(stories, TOPIC_NAMES, t),
         chat_ready_at=limiter.chat_ready_at,
         **options,
     )
