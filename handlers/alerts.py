@@ -78,7 +78,9 @@ async def on_button(update: Update, context: CustomContext) -> None:
             text = html.escape(_("No stored story on {topic} yet.").format(topic=name))
             await context.bot.send_message(chat.id, text, message_thread_id=_thread(update))
             return
-        rendered = render_digest(stories, heading=_("Latest on {what}").format(what=name))
+        rendered = render_digest(
+            stories, heading=_("Latest on {what}").format(what=name), translator=t
+        )
         await context.bot.send_message(
             chat.id,
             rendered.text,

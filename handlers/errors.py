@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import CustomContext
+from bot.i18n import Translator
+from bot.i18n.data import N_
+from storage import chats as chat_store
 
 logger = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on our side. Please try again in a moment."
+SORRY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
+
+
+async def _translator(update: Update, context: CustomContext, chat_id: int) -> Translator:
+    """The chat's chosen language, else the user's; the database may be what failed."""
+    user = update.effective_user
+    language = user.language_code if user else None
+    with contextlib.suppress(Exception):
+        async with context.app.sessionmaker() as session:
+            chat = await chat_store.get_chat(session, chat_id)
+        if chat is not None and chat.language:
+            language = chat.language
+    return context.app.locales.get(language)
 
 
 async def on_error(update: object | None, context: CustomContext) -> None:
@@ -26,7 +42,8 @@ async def on_error(update: object | None, context: CustomContext) -> None:
         )
         if chat is not None and not isinstance(error, TelegramError):
             try:
-                await context.bot.send_message(chat.id, SORRY)
+                t = await _translator(update, context, chat.id)
+                await context.bot.send_message(chat.id, t.gettext(SORRY))
             except TelegramError:
                 logger.warning("Could not tell chat %d about the error", chat.id)
     else:

@@ -55,7 +55,8 @@ async def latest(update: Update, context: CustomContext) -> None:
             keywords = {t.keyword for t in targets if isinstance(t, KeywordTarget)}
             invalid = [t for t in targets if isinstance(t, InvalidTarget)]
             if invalid and not topics and not keywords:
-                await reply(update, html.escape(_(invalid[0].reason)) + ". " + _("See /topics."))
+                reason = invalid[0].explain(_).rstrip(".")
+                await reply(update, html.escape(reason) + ". " + _("See /topics."))
                 return
             described = ", ".join(
                 [topic_names[slug] for slug in sorted(topics)]
@@ -108,7 +109,9 @@ async def latest(update: Update, context: CustomContext) -> None:
                 _("No stories stored yet: the feeds are being fetched. Try again in a minute."),
             )
         return
-    rendered = render_story(story, topic_names=topic_names, heading=heading, show_time=True)
+    rendered = render_story(
+        story, topic_names=topic_names, heading=heading, show_time=True, translator=tr
+    )
     await reply(update, rendered.text, parse_mode=rendered.parse_mode)
 
 

@@ -72,7 +72,7 @@ async def search(update: Update, context: CustomContext) -> None:
     heading = _("Newest stories that mention {words}").format(
         words=", ".join(f"“{term[:40]}”" for term in terms)
     )
-    rendered = render_digest(found, heading=heading)
+    rendered = render_digest(found, heading=heading, translator=t)
     await reply(update, rendered.text, parse_mode=rendered.parse_mode)
 
 

@@ -11,6 +11,10 @@ Callback data (`set:<what>:<value>`, at most 20 bytes)::
 
 Anything else, or a value outside the menu's choices, is a forged or stale button: it gets a
 polite answer and changes nothing.
+
+Pausing drops the alerts already queued for the chat (held digests included): paused means
+no alerts, and /resume starts afresh with the next story instead of flooding the chat with
+what it missed (/latest shows that).
 """
 
 from __future__ import annotations
@@ -162,8 +166,11 @@ async def _load(context: CustomContext, chat_id: int) -> ChatRecord | None:
 
 async def _save(context: CustomContext, chat: ChatRecord, change: Change) -> ChatRecord | None:
     app = context.app
+    settings = change(chat.settings)
     async with app.sessionmaker() as session, session.begin():
-        await chat_store.save_settings(session, chat.id, change(chat.settings), now=app.clock.now())
+        await chat_store.save_settings(session, chat.id, settings, now=app.clock.now())
+        if settings.paused:
+            await chat_store.drop_queued_alerts(session, chat.id, reason="paused")
         return await chat_store.get_chat(session, chat.id)
 
 

@@ -175,7 +175,7 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                 else:
                     already.append(quote(target.keyword))
             elif isinstance(target, InvalidTarget):
-                problems.append(quote(target.typed) + ": " + html.escape(_(target.reason)))
+                problems.append(quote(target.typed) + ": " + html.escape(target.explain(_)))
 
     lines: list[str] = []
     if added:

@@ -209,6 +209,21 @@ async def deactivate_chat(
     )
 
 
+async def drop_queued_alerts(session: AsyncSession, chat_id: int, *, reason: str) -> int:
+    """Drop a chat's alerts still waiting in the outbox (on /pause); how many were dropped.
+
+    Only `pending` rows: a `claimed` one is being sent this very moment and its outcome is
+    recorded by the sender as usual.
+    """
+    result = await session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.chat_id == chat_id, OutboxEntry.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.DROPPED, last_error=reason[:2000], lease_until=None)
+        .returning(OutboxEntry.id)
+    )
+    return len(result.all())
+
+
 async def migrate_chat(session: AsyncSession, old_id: int, new_id: int, *, now: datetime) -> None:
     """Move a group that became a supergroup to its new id, keeping subscriptions and alerts."""
     old = await session.get(Chat, old_id)

@@ -1,11 +1,15 @@
 """When and how an alert goes out, given the chat's settings and `now`: a pure decision.
 
-    paused                       → not queued at all (a pause is not a backlog)
+    paused                       → not queued at all (a pause is not a backlog; pausing
+                                   also drops what was queued: handlers.settings)
     instant                      → now
     hourly                       → the next full hour, local time, in one digest
     daily                        → the next digest time, local time, in one digest
     …that time in quiet hours    → hold: at the end of the quiet hours, in one digest
                                    silent: at that time, with disable_notification
+
+The moment is stored on the outbox row, not in a per-chat scheduler job, so it survives
+restarts; a JobQueue job wakes the sender on each minute (bot.delivery.boundaries).
 
 Local time is the chat's IANA timezone; arithmetic is done on aware UTC datetimes and local
 wall-clock times are built with `datetime.combine(..., tzinfo=zone)`, so a daylight-saving

@@ -29,4 +29,10 @@ KEYWORD_ERRORS = (
     N_("Please give a word or phrase to watch, e.g. /subscribe Tomahawk."),
     N_("A keyword needs at least one letter or digit."),
     N_("that is too long to be a topic or a keyword"),
+    N_(
+        'A watch needs a word to look for: "-" words only exclude, e.g. /subscribe sanctions -iran.'
+    ),
+    N_("A watch can have at most {count} words or phrases."),
+    N_("That watch is too long: keep it to {count} characters."),
+    N_("That is too long for a keyword: keep it to {count} characters."),
 )
