@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Article, ArticleTopic, Source
-from storage.records import NewArticle, Story
+from storage.records import NewArticle, Story, StoryMember
 
 _STORY_COLUMNS = (
     Article.id,
@@ -28,6 +28,7 @@ _STORY_COLUMNS = (
     Article.categories,
     Article.published_at,
     Article.first_seen_at,
+    Article.story_id,
 )
 
 
@@ -41,7 +42,9 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     raise RuntimeError(f"unsupported database dialect {name!r}")
 
 
-def _story(row: Sequence[Any], topics: frozenset[str] = frozenset()) -> Story:
+def _story(
+    row: Sequence[Any], topics: frozenset[str] = frozenset(), also: tuple[str, ...] = ()
+) -> Story:
     return Story(
         id=row[0],
         source_id=row[1],
@@ -53,6 +56,7 @@ def _story(row: Sequence[Any], topics: frozenset[str] = frozenset()) -> Story:
         published_at=row[7],
         first_seen_at=row[8],
         topics=topics,
+        also=also,
     )
 
 
@@ -136,7 +140,72 @@ async def _with_topics(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> 
         )
         for article_id, topic in pairs:
             topics[article_id].add(topic)
-    return [_story(row, frozenset(topics[row[0]])) for row in rows]
+    also = await _other_sources(session, rows)
+    return [_story(row, frozenset(topics[row[0]]), also.get(row[0], ())) for row in rows]
+
+
+async def _other_sources(
+    session: AsyncSession, rows: Sequence[Sequence[Any]]
+) -> dict[int, tuple[str, ...]]:
+    """{article id: names of the other sources in its story, earliest first}."""
+    story_ids = {row[9] for row in rows if row[9] is not None}
+    if not story_ids:
+        return {}
+    members = await session.execute(
+        select(Article.story_id, Article.source_id, Source.name)
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.story_id.in_(story_ids))
+        .order_by(Article.published_at, Article.id)
+    )
+    by_story: dict[int | None, list[tuple[int, str]]] = {}
+    for story_id, source_id, name in members:
+        by_story.setdefault(story_id, []).append((source_id, name))
+    also: dict[int, tuple[str, ...]] = {}
+    for row in rows:
+        names: list[str] = []
+        for source_id, name in by_story.get(row[9], ()):
+            if source_id != row[1] and name not in names:
+                names.append(name)
+        if names:
+            also[row[0]] = tuple(names)
+    return also
+
+
+async def story_members(
+    session: AsyncSession,
+    *,
+    exclude_source: int,
+    published_from: datetime,
+    published_to: datetime,
+    limit: int = 500,
+) -> list[StoryMember]:
+    """Signed articles of other sources published in the window, newest first, at most `limit`:
+    the candidates a new article may repeat (bounded so the cost per ingest stays flat)."""
+    rows = await session.execute(
+        select(Article.story_id, Article.source_id, Article.published_at, Article.signature)
+        .where(
+            Article.source_id != exclude_source,
+            Article.story_id.is_not(None),
+            Article.signature.is_not(None),
+            Article.published_at >= published_from,
+            Article.published_at <= published_to,
+        )
+        .order_by(Article.published_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return [
+        StoryMember(story_id=story_id, source_id=source_id, published_at=at, signature=sig)
+        for story_id, source_id, at, sig in rows
+        if story_id is not None and sig is not None
+    ]
+
+
+async def set_story(session: AsyncSession, article_id: int, story_id: int, signature: str) -> None:
+    await session.execute(
+        update(Article)
+        .where(Article.id == article_id)
+        .values(story_id=story_id, signature=signature)
+    )
 
 
 async def get_stories(session: AsyncSession, article_ids: Iterable[int]) -> dict[int, Story]:

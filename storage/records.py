@@ -48,6 +48,16 @@ class NewArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryMember:
+    """A stored article as story clustering sees it: its story, source, time and signature."""
+
+    story_id: int
+    source_id: int
+    published_at: datetime
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     """A stored article with what an alert or `/latest` shows about it."""
 
@@ -61,6 +71,8 @@ class Story:
     published_at: datetime
     first_seen_at: datetime
     topics: frozenset[str] = frozenset()
+    # The other sources that carried the same story (bot.stories), earliest first.
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

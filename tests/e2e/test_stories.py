@@ -1,0 +1,134 @@
+"""One alert per story, end to end: two sources carry the same story, the subscriber gets one push
+and `/latest` names the other source.
+
+The second source serves the Kyiv Independent's real Lukoil item as a syndicating site would:
+under its own link and guid, half an hour later, with a lightly edited headline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.emulator import BotAPIEmulator
+from tests.conftest import feed_bytes
+from tests.e2e.harness import running_bot, write_sources
+from tests.support.feed_server import ITEM, FeedServer, withhold_items
+
+KYIV = "kyivindependent-news-archive-2026-10-04.rss.xml"
+ALICE = 2001
+LUKOIL_TITLE = (
+    "U.S. peace negotiations with Russia could now involve multi-billion dollar Lukoil deal, "
+    "NYT reports"
+)
+EDITED_TITLE = "US peace talks with Russia may involve multi-billion dollar Lukoil deal – NYT"
+
+
+def _syndicated(full: bytes) -> tuple[bytes, bytes]:
+    """(the wire's feed with no items, the wire's feed with its copy of the Lukoil item)."""
+    first = ITEM.search(full)
+    assert first is not None and LUKOIL_TITLE.encode() in first.group()
+    item = (
+        first.group()
+        .replace(LUKOIL_TITLE.encode(), EDITED_TITLE.encode())
+        .replace(b"https://kyivindependent.com/", b"https://wire.example/world/")
+        .replace(b"6ac1ddbe9780d3006a1eb0c4", b"wire-lukoil-1")
+        .replace(b"05:09:13 GMT", b"05:39:13 GMT")
+    )
+    head = full[: first.start()]
+    tail = b"</channel></rss>"
+    return head + tail, head + item + tail
+
+
+async def test_same_story_from_two_sources_is_one_alert(
+    emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    full = feed_bytes(KYIV)
+    empty_wire, wire_with_copy = _syndicated(full)
+    feeds.serve("/kyiv.rss", withhold_items(full, 1))
+    feeds.serve("/wire.rss", empty_wire)
+    sources = write_sources(
+        tmp_path / "sources.toml",
+        [("The Kyiv Independent", feeds.url("/kyiv.rss")), ("Wire", feeds.url("/wire.rss"))],
+    )
+
+    async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
+        reply = await bot.command(ALICE, "/subscribe sanctions")
+        assert "Subscribed to Sanctions" in reply.plain_text
+        # First fetches of both sources: stored, not pushed.
+        assert await bot.wait_for_articles(at_least=14) == 14
+        await bot.wait_until(lambda: feeds.hits("/wire.rss") >= 1, what="the wire's first fetch")
+
+        # The Kyiv Independent publishes the story: one push.
+        feeds.serve("/kyiv.rss", full)
+        before = len(emulator.messages_to(ALICE))
+        (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
+        assert push.plain_text.startswith(LUKOIL_TITLE)
+
+        # The wire carries the same story later: stored, but no second push.
+        feeds.serve("/wire.rss", wire_with_copy)
+        assert await bot.wait_for_articles(at_least=16) == 16
+        hits = feeds.hits("/wire.rss")
+        await bot.wait_until(lambda: feeds.hits("/wire.rss") >= hits + 1, what="another fetch")
+        await bot.outbox_idle()
+        assert len(emulator.messages_to(ALICE)) == before + 1
+
+        # /latest shows the story once, naming the other source.
+        latest = await bot.command(ALICE, "/latest sanctions")
+        assert "Lukoil deal" in latest.plain_text
+        assert "Also: " in latest.plain_text
+        also = latest.plain_text.split("Also: ", 1)[1].splitlines()[0]
+        assert also in {"The Kyiv Independent", "Wire"}
+        assert emulator.limit_violations == []
+
+
+PRAVDA = "ukrainskapravda-eng-2026-10-04.rss.xml"
+TITLE_ONLY = "Donnyland abandoned: the last negotiations of the year"
+TITLE_ONLY_LINK = b"https://www.pravda.com.ua/eng/news/2026/10/03/8056312/"
+# A stand-in for the publisher's page: navigation, the article, a footer.
+LEAD = (
+    "The last round of talks this year ended without an agreement on the occupied territories. "
+    "Both delegations left the venue on Saturday evening without a joint statement."
+)
+ARTICLE_PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{TITLE_ONLY} | Ukrainska Pravda</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/columns">Columns</a></nav>
+<article><h1>{TITLE_ONLY}</h1><p>{LEAD}</p>
+<p>Negotiators are expected to meet again in January, officials said.</p></article>
+<footer>© Ukrainska Pravda. All rights reserved. Subscribe to our newsletter.</footer>
+</body></html>""".encode()
+
+
+async def test_title_only_item_gets_its_lead_from_the_article_page(
+    emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    full = feed_bytes(PRAVDA)
+    (item,) = [m for m in ITEM.finditer(full) if TITLE_ONLY.encode() in m.group()]
+    without = full[: item.start()] + full[item.end() :]
+    page_url = feeds.url("/eng/news/8056312/")
+    with_local_page = full.replace(TITLE_ONLY_LINK, page_url.encode())
+    feeds.serve("/pravda.rss", without)
+    feeds.serve("/eng/news/8056312/", ARTICLE_PAGE, content_type="text/html; charset=utf-8")
+    sources = write_sources(
+        tmp_path / "sources.toml", [("Ukrainska Pravda", feeds.url("/pravda.rss"))]
+    )
+
+    async with running_bot(
+        emulator, feeds, database_url=database_url, sources_file=sources, article_pages=True
+    ) as bot:
+        reply = await bot.command(ALICE, "/subscribe donnyland")
+        assert "donnyland" in reply.plain_text
+        assert await bot.wait_for_articles(at_least=19) == 19
+
+        feeds.serve("/pravda.rss", with_local_page)
+        before = len(emulator.messages_to(ALICE))
+        (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
+        assert push.plain_text.startswith(TITLE_ONLY)
+        assert LEAD in push.plain_text
+        assert "All rights reserved" not in push.plain_text and "Columns" not in push.plain_text
+
+        # Later fetches neither refetch the page nor push again.
+        hits = feeds.hits("/pravda.rss")
+        await bot.wait_until(lambda: feeds.hits("/pravda.rss") >= hits + 2, what="two fetches")
+        await bot.outbox_idle()
+        assert feeds.hits("/eng/news/8056312/") == 1
+        assert len(emulator.messages_to(ALICE)) == before + 1
