@@ -1,12 +1,14 @@
 """The composition root: builds the PTB `Application` and wires every dependency into it.
 
-Nothing is opened here. `post_init` (run by `run_polling` after `getMe`) migrates the
-database and opens the engine, the HTTP client session and the health server, then starts
-the sender; `post_stop` lets in-flight sends finish; `post_shutdown` closes what was opened.
+Nothing is opened here. `post_init` (run by `bot.lifecycle` after `getMe`, in the order
+`run_polling` uses) migrates the database and opens the engine, the HTTP client sessions and
+the web server, then starts the sender; `post_stop` lets in-flight sends finish;
+`post_shutdown` closes what was opened.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -19,12 +21,13 @@ from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import APP_KEY, AppContext, CustomContext, NewsbotApplication
+from bot.delivery.boundaries import BOUNDARY_EVERY, seconds_to_next_minute, wake_sender_job
 from bot.delivery.format import digest_heading, render_story
 from bot.delivery.ratelimit import FloodLimiter
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
 from bot.health import HealthServer, build_web_app
-from bot.i18n import load_locales
+from bot.i18n import Translator, load_locales, topic_name
 from bot.ingest import FetchPolicy, Ingestor
 from bot.leader import upgrade_schema
 from bot.lifecycle import run as run_lifecycle
@@ -75,14 +78,19 @@ def build_application(
         http = aiohttp.ClientSession()
         guarded_http = guarded_session()  # for sources added from a chat (bot.ssrf)
         application.bot_data[GUARDED_HTTP_KEY] = guarded_http
-        topic_names = {topic.slug: topic.name for topic in catalogue.topics}
         locales = load_locales()  # the .po catalogues, compiled in memory (bot.i18n)
+
+        @functools.cache
+        def topic_names(t: Translator) -> dict[str, str]:
+            return {topic.slug: topic_name(t, topic) for topic in catalogue.topics}
+
         sender = Sender(
             sessionmaker=sessionmaker,
             bot=application.bot,
             clock=clock,
-            render=lambda story: render_story(story, topic_names=topic_names),
-            heading=lambda stories: digest_heading(stories, topic_names),
+            render=lambda story, t: render_story(story, topic_names=topic_names(t), translator=t),
+            heading=lambda stories, t: digest_heading(stories, topic_names(t), t),
+            translations=locales.get,
             keyboard=lambda alert: alert_keyboard(alert, catalogue, locales),
             chat_ready_at=limiter.chat_ready_at,
             # One process owns a SQLite file: its old claims can be taken back at once.
@@ -102,6 +110,7 @@ def build_application(
             on_alerts=sender.wake,
             guarded_http=guarded_http,
             on_report=metrics.observe_ingest,
+            page_leads=settings.article_pages,
         )
         application.bot_data[APP_KEY] = AppContext(
             settings=settings,
@@ -150,6 +159,12 @@ def build_application(
         job_queue.run_repeating(prune_job, interval=RETENTION_EVERY, first=60, name="retention")
         job_queue.run_repeating(
             source_alarm_job, interval=ALARM_EVERY, first=30, name="source-alarms"
+        )
+        job_queue.run_repeating(  # held digests fall due on whole minutes (bot.delivery.boundaries)
+            wake_sender_job,
+            interval=BOUNDARY_EVERY,
+            first=seconds_to_next_minute(clock.now()),
+            name="digest-boundary",
         )
         logger.info(
             "newsbot is up: %d sources, %d topics, polling every %g s",

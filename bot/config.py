@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(default=20.0, gt=0.0)
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     fetch_concurrency: int = Field(default=8, ge=1)
+    article_pages: bool = Field(
+        default=False,
+        description="Fetch the article page for a lead when a feed item has only a headline "
+        "(bot.leads); off unless the operator agrees to request publishers' pages.",
+    )
     webhook_url: str | None = Field(
         default=None,
         description="Public HTTPS URL for Telegram's webhook; unset = long polling.",

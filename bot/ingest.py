@@ -26,6 +26,8 @@ from bot.feeds.fetch import fetch_feed
 from bot.feeds.normalize import Article, normalize_feed
 from bot.feeds.parse import parse_feed
 from bot.keywords import KeywordMatcher
+from bot.leads import add_page_leads
+from bot.stories import assign_stories
 from bot.summary import make_summary
 from bot.topics import TopicCatalogue
 from storage import articles as article_store
@@ -73,9 +75,12 @@ class Ingestor:
         on_alerts: Callable[[], None],
         guarded_http: aiohttp.ClientSession | None = None,
         on_report: Callable[[IngestReport], None] | None = None,
+        page_leads: bool = False,
     ) -> None:
         """`guarded_http` (bot.ssrf) fetches the sources chat admins added; `on_report`
-        sees every ingest's outcome (metrics)."""
+        sees every ingest's outcome (metrics); `page_leads` fetches article pages for
+        title-only items (bot.leads)."""
+        self._page_leads = page_leads
         self._sessionmaker = sessionmaker
         self._http = http
         self._guarded_http = guarded_http
@@ -173,6 +178,10 @@ class Ingestor:
             return IngestReport(source_id=source.id, error=str(error))
 
         articles = normalize_feed(feed, feed_url=result.url, fetched_at=fetched_at)
+        if self._page_leads:
+            articles = await add_page_leads(
+                self._sessionmaker, self._session_for(source), source, articles, fetched_at
+            )
         async with self._sessionmaker() as session, session.begin():
             report = await self._store(session, source, articles, fetched_at)
             await source_store.record_success(
@@ -225,6 +234,10 @@ class Ingestor:
             if article.title
         ]
         inserted = await article_store.insert_new(session, source.id, candidates, now)
+        # A story another source already told is stored and classified, but not alerted again.
+        repeats = await assign_stories(
+            session, source.id, [(inserted[c.guid], c) for c in candidates if c.guid in inserted]
+        )
         push = should_push(source.never_fetched)
         matcher = await self._keyword_matcher(session) if push else None
         queued = 0
@@ -236,7 +249,7 @@ class Ingestor:
                 candidate.title, candidate.summary, candidate.categories
             )
             await article_store.set_topics(session, article_id, topics)
-            if matcher is None:
+            if matcher is None or article_id in repeats:
                 continue
             text = "\n".join((candidate.title, candidate.summary, *candidate.categories))
             keywords = matcher.matches(text)

@@ -44,7 +44,15 @@ _Trie: TypeAlias = dict[str, "_Trie"]
 
 
 class KeywordError(ValueError):
-    """Text that cannot be a keyword watch; the message is fit to show the user."""
+    """Text that cannot be a keyword watch; the message is fit to show the user.
+
+    `template` and `values` rebuild it in the chat's language: the catalogue holds the
+    template (bot.i18n.data), so `gettext(template).format(**values)`."""
+
+    def __init__(self, template: str, **values: int) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +94,14 @@ def parse_watch(text: str) -> Watch:
             "e.g. /subscribe sanctions -iran."
         )
     if len(required) + len(vetoed) > MAX_WATCH_TERMS:
-        raise KeywordError(f"A watch can have at most {MAX_WATCH_TERMS} words or phrases.")
+        raise KeywordError(
+            "A watch can have at most {count} words or phrases.", count=MAX_WATCH_TERMS
+        )
     watch = Watch(tuple(required), tuple(vetoed))
     if len(render_watch(watch)) > MAX_WATCH_CHARS:
-        raise KeywordError(f"That watch is too long: keep it to {MAX_WATCH_CHARS} characters.")
+        raise KeywordError(
+            "That watch is too long: keep it to {count} characters.", count=MAX_WATCH_CHARS
+        )
     return watch
 
 
@@ -143,7 +155,8 @@ def _normalize_term(text: str) -> str:
         raise KeywordError("Please give a word or phrase to watch, e.g. /subscribe Tomahawk.")
     if len(phrase) > MAX_KEYWORD_CHARS:
         raise KeywordError(
-            f"That is too long for a keyword: keep it to {MAX_KEYWORD_CHARS} characters."
+            "That is too long for a keyword: keep it to {count} characters.",
+            count=MAX_KEYWORD_CHARS,
         )
     if not any(ch.isalnum() for ch in phrase):
         raise KeywordError("A keyword needs at least one letter or digit.")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from telegram.error import TelegramError
 
 from bot.context import CustomContext
-from storage import retention
+from storage import pages, retention
 from storage import sources as source_store
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ async def prune_job(context: CustomContext) -> None:
         total += pruned
         if pruned < retention.PRUNE_BATCH:
             break
+    async with app.sessionmaker() as session, session.begin():
+        await pages.prune_leads(session, older_than=cutoff)
     if total:
         logger.info("Retention: pruned %d articles first seen before %s", total, cutoff.date())
 

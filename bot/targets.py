@@ -9,6 +9,7 @@ grouped into the longest run that names a topic, and any other word is a keyword
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.keywords import KeywordError, normalize_keyword
@@ -35,7 +36,15 @@ class KeywordTarget:
 @dataclass(frozen=True, slots=True)
 class InvalidTarget:
     typed: str
-    reason: str
+    reason: str  # in English
+    template: str = ""  # the reason's catalogue entry, when it has {placeholders}
+    values: tuple[tuple[str, int], ...] = ()
+
+    def explain(self, gettext: Callable[[str], str]) -> str:
+        """The reason in the chat's language (`gettext` is its translator's)."""
+        if not self.template:
+            return gettext(self.reason)
+        return gettext(self.template).format(**dict(self.values))
 
 
 Target = TopicTarget | KeywordTarget | InvalidTarget
@@ -118,7 +127,7 @@ def _watch(head: list[tuple[str, bool]], operators: list[tuple[str, bool]]) -> T
     try:
         keyword = normalize_keyword(" ".join(terms))
     except KeywordError as error:
-        return InvalidTarget(typed, str(error))
+        return InvalidTarget(typed, str(error), error.template, tuple(error.values.items()))
     return KeywordTarget(keyword=keyword, typed=typed)
 
 
@@ -129,5 +138,5 @@ def _single(phrase: str, catalogue: TopicCatalogue) -> Target:
     try:
         keyword = normalize_keyword(phrase)
     except KeywordError as error:
-        return InvalidTarget(phrase, str(error))
+        return InvalidTarget(phrase, str(error), error.template, tuple(error.values.items()))
     return KeywordTarget(keyword=keyword, typed=phrase, suggestion=catalogue.suggest(phrase))

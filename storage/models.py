@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -157,6 +158,21 @@ class Article(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # One story told by several sources (bot.stories): the id of its first article; NULL for
+    # rows stored before clustering. `signature` is the MinHash of headline and lead
+    # (bot.dedupe), kept so later articles from other sources can be compared with it.
+    story_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    signature: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PageLead(Base):
+    """The lead text of an article page (bot.feeds.page), fetched once for title-only items."""
+
+    __tablename__ = "page_leads"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    lead: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ArticleTopic(Base):
@@ -215,11 +231,26 @@ class Subscription(Base):
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+# Outbox rows still to send (pending or claimed), as SQL: the partial index's condition.
+# On SQLite it carries a unary plus, which makes the term unusable as an index lookup, so
+# the planner cannot answer it from (status, next_attempt_at) and sort; storage.outbox
+# repeats it verbatim, which is how SQLite recognises the partial index as usable.
+OUTBOX_LIVE = "status IN ('pending', 'claimed')"
+OUTBOX_LIVE_SQLITE = "+" + OUTBOX_LIVE
+
+
 class OutboxEntry(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("chat_id", "article_id"),
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # The live rows in id order, for claim_due: claims never read the sent rows.
+        Index(
+            "ix_outbox_live_id",
+            "id",
+            sqlite_where=text(OUTBOX_LIVE_SQLITE),
+            postgresql_where=text(OUTBOX_LIVE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

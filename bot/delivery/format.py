@@ -4,10 +4,15 @@ Every piece of feed text goes through `html.escape`; URLs are put in `href` only
 http(s). The 4096-character limit applies to the text *after* Telegram parses the HTML, so
 the plain parts are measured and cut before they are escaped: cutting escaped HTML could split
 an entity or leave a tag open.
+
+The few fixed words (digest headings, "…and N more", the fallback source name) are translated
+through the chat's `gettext` translations, passed in as `translator`: rendering stays pure and
+the catalogue stays in `bot.i18n`. Without one, the words are English.
 """
 
 from __future__ import annotations
 
+import gettext
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +24,7 @@ from storage.records import Story
 MAX_MESSAGE_CHARS = 4096
 MAX_TITLE_CHARS = 300
 ELLIPSIS = "…"
+ENGLISH = gettext.NullTranslations()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +64,13 @@ def _topic_line(story: Story, topic_names: Mapping[str, str]) -> str:
     return " · ".join(names)
 
 
-def _when(published_at: datetime) -> str:
-    return published_at.strftime("%d %b %Y, %H:%M UTC")
+def _when(published_at: datetime, t: gettext.NullTranslations) -> str:
+    # Month names from strftime follow the process locale, not the chat: numbers for "uk".
+    return published_at.strftime(t.gettext("%d %b %Y, %H:%M UTC"))
+
+
+def _more(t: gettext.NullTranslations, count: int) -> str:
+    return t.gettext("…and {count} more: /latest").format(count=count)
 
 
 def render_story(
@@ -68,14 +79,21 @@ def render_story(
     topic_names: Mapping[str, str] = {},
     heading: str | None = None,
     show_time: bool = False,
+    translator: gettext.NullTranslations = ENGLISH,
 ) -> RenderedMessage:
-    """The alert for one story: bold headline, summary, source linked to the article."""
+    """The alert for one story: bold headline, summary, source linked to the article.
+
+    `topic_names` are shown as given: pass them already in the chat's language."""
     title = truncate(story.title.strip() or story.source_name, MAX_TITLE_CHARS)
     summary = story.summary.strip()
-    source = story.source_name.strip() or "Source"
+    source = story.source_name.strip() or translator.gettext("Source")
     url = safe_url(story.url)
     topics = _topic_line(story, topic_names)
-    footer_plain = "📰 " + source + ("  🕒 " + _when(story.published_at) if show_time else "")
+    when = "  🕒 " + _when(story.published_at, translator) if show_time else ""
+    footer_plain = "📰 " + source + when
+    # The same story from other sources (bot.stories): named, never alerted again.
+    also = truncate("Also: " + ", ".join(story.also), MAX_TITLE_CHARS) if story.also else ""
+    footer_plain += also
     head_plain = heading or ""
 
     fixed = len(head_plain) + len(title) + len(footer_plain) + len(topics) + 12
@@ -92,7 +110,9 @@ def render_story(
         source_html = f'<a href="{html.escape(url, quote=True)}">{source_html}</a>'
     footer = "📰 " + source_html
     if show_time:
-        footer += "  🕒 " + html.escape(_when(story.published_at))
+        footer += "  🕒 " + html.escape(_when(story.published_at, translator))
+    if also:
+        footer += "\n" + html.escape(also)
     if topics:
         footer += "\n🏷 " + html.escape(topics)
     parts.append(footer)
@@ -112,7 +132,11 @@ def render_story_plain(story: Story) -> RenderedMessage:
 
 
 def render_digest(
-    stories: Sequence[Story], *, heading: str, limit: int = MAX_MESSAGE_CHARS
+    stories: Sequence[Story],
+    *,
+    heading: str,
+    limit: int = MAX_MESSAGE_CHARS,
+    translator: gettext.NullTranslations = ENGLISH,
 ) -> RenderedMessage:
     """Several stories in one message: a heading and one linked headline per story."""
     lines = [f"<b>{html.escape(heading)}</b>"]
@@ -132,25 +156,36 @@ def render_digest(
         used += len(plain) + 1
         shown += 1
     if shown < len(stories):
-        lines.append(html.escape(f"…and {len(stories) - shown} more: /latest"))
+        lines.append(html.escape(_more(translator, len(stories) - shown)))
     return RenderedMessage(text="\n".join(lines), parse_mode="HTML")
 
 
-def digest_heading(stories: Sequence[Story], topic_names: Mapping[str, str] = {}) -> str:
-    """ "5 new stories on Ukraine:" for the topic most of them share, else "5 new stories:"."""
+def digest_heading(
+    stories: Sequence[Story],
+    topic_names: Mapping[str, str] = {},
+    translator: gettext.NullTranslations = ENGLISH,
+) -> str:
+    """ "5 new stories on Ukraine:" for the topic most of them share, else "5 new stories:".
+
+    `topic_names` in the chat's language, as for `render_story`."""
     counts: dict[str, int] = {}
     for story in stories:
         for slug in story.topics:
             if slug in topic_names:
                 counts[slug] = counts.get(slug, 0) + 1
-    noun = "story" if len(stories) == 1 else "stories"
+    n = len(stories)
     if not counts:
-        return f"{len(stories)} new {noun}:"
-    best = min(counts, key=lambda slug: (-counts[slug], slug))
-    return f"{len(stories)} new {noun} on {topic_names[best]}:"
+        return translator.ngettext("{count} new story:", "{count} new stories:", n).format(count=n)
+    order = {slug: index for index, slug in enumerate(topic_names)}  # catalogue order
+    best = min(counts, key=lambda slug: (-counts[slug], order[slug]))
+    return translator.ngettext(
+        "{count} new story on {topic}:", "{count} new stories on {topic}:", n
+    ).format(count=n, topic=topic_names[best])
 
 
-def render_digest_plain(stories: Sequence[Story], *, heading: str) -> RenderedMessage:
+def render_digest_plain(
+    stories: Sequence[Story], *, heading: str, translator: gettext.NullTranslations = ENGLISH
+) -> RenderedMessage:
     """The digest without markup: the fallback when Telegram rejects the HTML one."""
     lines = [heading]
     used = len(heading)
@@ -159,7 +194,7 @@ def render_digest_plain(stories: Sequence[Story], *, heading: str) -> RenderedMe
         url = safe_url(story.url)
         line = f"• {title}" + (f" {url}" if url else "")
         if used + len(line) + 1 > MAX_MESSAGE_CHARS - 40:
-            lines.append(f"…and {len(stories) - shown} more: /latest")
+            lines.append(_more(translator, len(stories) - shown))
             break
         lines.append(line)
         used += len(line) + 1

@@ -129,3 +129,23 @@ def test_digest_lists_linked_headlines_within_limit() -> None:
     assert "Story number 0" in parsed.text
     assert "more: /latest" in parsed.text
     assert sum(1 for e in parsed.entities if e.type == "text_link") >= 10
+
+
+def test_story_from_several_sources_names_the_others() -> None:
+    rendered = render_story(story(also=("Ukrinform", "Sky <News>")), topic_names=NAMES)
+    assert "\nAlso: Ukrinform, Sky &lt;News&gt;" in rendered.text
+    assert "Also:" not in render_story(story(), topic_names=NAMES).text
+
+
+def test_digest_heading_names_the_shared_topic_in_catalogue_order() -> None:
+    from bot.delivery.format import digest_heading
+
+    names = {"ukraine": "Ukraine", "russia": "Russia", "military": "Military"}
+    both = [story(id=i, topics=frozenset({"military", "ukraine"})) for i in range(4)]
+    assert digest_heading(both, names) == "4 new stories on Ukraine:"
+    mostly_russia = [
+        story(id=1, topics=frozenset({"russia"})),
+        story(id=2, topics=frozenset({"russia", "ukraine"})),
+    ]
+    assert digest_heading(mostly_russia, names) == "2 new stories on Russia:"
+    assert digest_heading([story(topics=frozenset())], names) == "1 new story:"
