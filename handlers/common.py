@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import ChatMember, Update
@@ -130,3 +131,32 @@ def too_long(t: Translator) -> str:
     return _("That is too long. Please keep it under {limit} characters.").format(
         limit=MAX_ARGUMENT_CHARS
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    """A command that may change the chat, past the checks every such command makes."""
+
+    chat: ChatRecord
+    t: Translator
+    text: str
+
+
+async def start_change(update: Update, context: CustomContext) -> ChangeRequest | None:
+    """Register the chat, refuse an over-long argument or a non-admin in a group.
+
+    Replies itself and returns None when a check fails, so /subscribe and /unsubscribe
+    share one order of checks instead of each spelling it out.
+    """
+    chat = await register_chat(update, context)
+    if chat is None:
+        return None
+    t = translator(context, chat)
+    text = argument(update)
+    if len(text) > MAX_ARGUMENT_CHARS:
+        await reply(update, too_long(t))
+        return None
+    if not await may_change(update, context):
+        await reply(update, admins_only(t))
+        return None
+    return ChangeRequest(chat=chat, t=t, text=text)

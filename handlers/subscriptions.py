@@ -17,16 +17,14 @@ from bot.context import CustomContext
 from bot.i18n import Translator, topic_name
 from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
 from handlers.common import (
-    MAX_ARGUMENT_CHARS,
     admins_only,
-    argument,
     command,
     may_change,
     quote,
     register_chat,
     reply,
+    start_change,
     thread_of,
-    too_long,
     translator,
 )
 from storage import chats as chat_store
@@ -89,19 +87,12 @@ def _followed_topics(subscriptions: list[SubscriptionRecord]) -> set[str]:
 
 
 async def subscribe(update: Update, context: CustomContext) -> None:
-    chat = await register_chat(update, context)
-    if chat is None:
+    request = await start_change(update, context)
+    if request is None:
         return
-    t = translator(context, chat)
+    chat, t, text = request.chat, request.t, request.text
     _ = t.gettext
     app = context.app
-    text = argument(update)
-    if len(text) > MAX_ARGUMENT_CHARS:
-        await reply(update, too_long(t))
-        return
-    if not await may_change(update, context):
-        await reply(update, admins_only(t))
-        return
     if not text:
         subs = await _subscriptions(context, chat.id)
         await reply(
@@ -200,19 +191,12 @@ async def subscribe(update: Update, context: CustomContext) -> None:
 
 
 async def unsubscribe(update: Update, context: CustomContext) -> None:
-    chat = await register_chat(update, context)
-    if chat is None:
+    request = await start_change(update, context)
+    if request is None:
         return
-    t = translator(context, chat)
+    chat, t, text = request.chat, request.t, request.text
     _ = t.gettext
     app = context.app
-    text = argument(update)
-    if len(text) > MAX_ARGUMENT_CHARS:
-        await reply(update, too_long(t))
-        return
-    if not await may_change(update, context):
-        await reply(update, admins_only(t))
-        return
     subs = await _subscriptions(context, chat.id)
     if not text:
         if not subs:
