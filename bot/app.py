@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import aiohttp
-from telegram import LinkPreviewOptions, Update
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
@@ -22,7 +22,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import APP_KEY, AppContext, CustomContext, NewsbotApplication
 from bot.delivery.boundaries import BOUNDARY_EVERY, seconds_to_next_minute, wake_sender_job
-from bot.delivery.format import digest_heading, render_story
+from bot.delivery.editor import EDIT_EVERY, Editor
+from bot.delivery.format import RenderedMessage, digest_heading, render_story
 from bot.delivery.ratelimit import FloodLimiter
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
@@ -44,6 +45,7 @@ from handlers.start import register_menus
 from storage import migrate
 from storage import sources as source_store
 from storage.db import create_engine, create_sessionmaker
+from storage.records import PendingAlert, Story
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +86,20 @@ def build_application(
         def topic_names(t: Translator) -> dict[str, str]:
             return {topic.slug: topic_name(t, topic) for topic in catalogue.topics}
 
+        def render(story: Story, t: Translator) -> RenderedMessage:
+            return render_story(story, topic_names=topic_names(t), translator=t)
+
+        def keyboard(alert: PendingAlert) -> InlineKeyboardMarkup | None:
+            return alert_keyboard(alert, catalogue, locales)
+
         sender = Sender(
             sessionmaker=sessionmaker,
             bot=application.bot,
             clock=clock,
-            render=lambda story, t: render_story(story, topic_names=topic_names(t), translator=t),
+            render=render,
             heading=lambda stories, t: digest_heading(stories, topic_names(t), t),
             translations=locales.get,
-            keyboard=lambda alert: alert_keyboard(alert, catalogue, locales),
+            keyboard=keyboard,
             chat_ready_at=limiter.chat_ready_at,
             # One process owns a SQLite file: its old claims can be taken back at once.
             reclaim_on_start=engine.dialect.name == "sqlite",
@@ -112,6 +120,15 @@ def build_application(
             on_report=metrics.observe_ingest,
             page_leads=settings.article_pages,
         )
+        # Alerts already sent gain "Also: <source>" when their story gains one.
+        editor = Editor(
+            sessionmaker=sessionmaker,
+            bot=application.bot,
+            clock=clock,
+            render=render,
+            translations=locales.get,
+            keyboard=keyboard,
+        )
         application.bot_data[APP_KEY] = AppContext(
             settings=settings,
             engine=engine,
@@ -122,6 +139,7 @@ def build_application(
             sender=sender,
             ingestor=ingestor,
             locales=locales,
+            editor=editor,
         )
         job_queue = application.job_queue
         if settings.http_port:
@@ -166,6 +184,7 @@ def build_application(
             first=seconds_to_next_minute(clock.now()),
             name="digest-boundary",
         )
+        job_queue.run_repeating(edit_job, interval=EDIT_EVERY, first=EDIT_EVERY, name="story-edits")
         logger.info(
             "newsbot is up: %d sources, %d topics, polling every %g s",
             len(sources),
@@ -219,6 +238,13 @@ def build_application(
     application.add_handlers(all_handlers())
     application.add_error_handler(on_error)
     return application
+
+
+async def edit_job(context: CustomContext) -> None:
+    """Edit sent alerts whose story gained a source (bot.delivery.editor)."""
+    editor = context.app.editor
+    if editor is not None:
+        await editor.run_once()
 
 
 async def ingest_tick(context: CustomContext) -> None:

@@ -19,6 +19,7 @@ from bot.i18n import Locales, load_locales
 from bot.topics import TopicCatalogue
 
 if TYPE_CHECKING:
+    from bot.delivery.editor import Editor
     from bot.delivery.sender import Sender
     from bot.ingest import Ingestor
 
@@ -36,6 +37,7 @@ class AppContext:
     sender: Sender
     ingestor: Ingestor
     locales: Locales = field(default_factory=load_locales)  # the chats' languages (bot.i18n)
+    editor: Editor | None = None  # adds "Also: <source>" to sent alerts (bot.delivery.editor)
 
 
 class CustomContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -32,7 +32,7 @@ from bot.summary import make_summary
 from bot.topics import TopicCatalogue
 from storage import articles as article_store
 from storage import chats as chat_store
-from storage import outbox, retention
+from storage import edits, outbox, retention
 from storage import sources as source_store
 from storage.records import NewArticle, SourceRecord
 
@@ -234,7 +234,8 @@ class Ingestor:
             if article.title
         ]
         inserted = await article_store.insert_new(session, source.id, candidates, now)
-        # A story another source already told is stored and classified, but not alerted again.
+        # A story another source already told is stored and classified, and alerted only to
+        # chats that have not had it.
         repeats = await assign_stories(
             session, source.id, [(inserted[c.guid], c) for c in candidates if c.guid in inserted]
         )
@@ -249,13 +250,20 @@ class Ingestor:
                 candidate.title, candidate.summary, candidate.categories
             )
             await article_store.set_topics(session, article_id, topics)
-            if matcher is None or article_id in repeats:
+            if article_id in repeats:
+                # Chats already alerted to the story get "Also: <this source>" edited in.
+                await edits.mark_story_edits(session, article_id, now=now)
+            if matcher is None:
                 continue
             text = "\n".join((candidate.title, candidate.summary, *candidate.categories))
             keywords = matcher.matches(text)
             chats = await chat_store.subscribers(
                 session, topics=topics, keywords=keywords, subscribed_before=now
             )
+            if article_id in repeats and chats:
+                # One alert per story: only chats that had none for it get this one (they
+                # match only this wording, or the first copy came from a first fetch).
+                chats -= await edits.chats_alerted_to_story(session, article_id)
             queued += await outbox.enqueue(session, article_id, chats, now=now)
         return IngestReport(source_id=source.id, new_articles=len(inserted), alerts_queued=queued)
 

@@ -237,6 +237,7 @@ class Subscription(Base):
 # repeats it verbatim, which is how SQLite recognises the partial index as usable.
 OUTBOX_LIVE = "status IN ('pending', 'claimed')"
 OUTBOX_LIVE_SQLITE = "+" + OUTBOX_LIVE
+OUTBOX_EDIT_WAITING = "edit_due_at IS NOT NULL"
 
 
 class OutboxEntry(Base):
@@ -250,6 +251,13 @@ class OutboxEntry(Base):
             "id",
             sqlite_where=text(OUTBOX_LIVE_SQLITE),
             postgresql_where=text(OUTBOX_LIVE),
+        ),
+        # The sent alerts waiting to be edited with a story's later sources (bot.delivery.editor).
+        Index(
+            "ix_outbox_edit_due_at",
+            "edit_due_at",
+            sqlite_where=text(OUTBOX_EDIT_WAITING),
+            postgresql_where=text(OUTBOX_EDIT_WAITING),
         ),
     )
 
@@ -272,3 +280,6 @@ class OutboxEntry(Base):
     digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     message_thread_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # A sent alert whose story gained another source (bot.stories): when to edit it to name
+    # that source ("Also: …"); NULL when no edit is waiting.
+    edit_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,5 +1,6 @@
-"""One alert per story, end to end: two sources carry the same story, the subscriber gets one push
-and `/latest` names the other source.
+"""One alert per story, end to end: two sources carry the same story, the subscriber gets one push,
+which is edited to name the other source, and `/latest` names it too; a chat that matches only
+the second wording, and so had no alert for the story, gets that one.
 
 The second source serves the Kyiv Independent's real Lukoil item as a syndicating site would:
 under its own link and guid, half an hour later, with a lightly edited headline.
@@ -7,15 +8,20 @@ under its own link and guid, half an hour later, with a lightly edited headline.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from sqlalchemy import select, update
+
 from bot.emulator import BotAPIEmulator
+from storage.models import OutboxEntry
 from tests.conftest import feed_bytes
 from tests.e2e.harness import running_bot, write_sources
 from tests.support.feed_server import ITEM, FeedServer, withhold_items
 
 KYIV = "kyivindependent-news-archive-2026-10-04.rss.xml"
 ALICE = 2001
+BOB = 2002
 LUKOIL_TITLE = (
     "U.S. peace negotiations with Russia could now involve multi-billion dollar Lukoil deal, "
     "NYT reports"
@@ -54,6 +60,10 @@ async def test_same_story_from_two_sources_is_one_alert(
     async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
         reply = await bot.command(ALICE, "/subscribe sanctions")
         assert "Subscribed to Sanctions" in reply.plain_text
+        # Bob watches words only the wire's rewrite uses.
+        reply = await bot.command(BOB, '/subscribe "may involve"')
+        assert "may involve" in reply.plain_text
+        bob_before = len(emulator.messages_to(BOB))
         # First fetches of both sources: stored, not pushed.
         assert await bot.wait_for_articles(at_least=14) == 14
         await bot.wait_until(lambda: feeds.hits("/wire.rss") >= 1, what="the wire's first fetch")
@@ -64,13 +74,32 @@ async def test_same_story_from_two_sources_is_one_alert(
         (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
         assert push.plain_text.startswith(LUKOIL_TITLE)
 
-        # The wire carries the same story later: stored, but no second push.
+        assert len(emulator.messages_to(BOB)) == bob_before  # "could now involve"
+
+        # The wire carries the same story later: no second push to Alice; her alert is edited
+        # to name the wire instead, keeping its buttons.
         feeds.serve("/wire.rss", wire_with_copy)
         assert await bot.wait_for_articles(at_least=16) == 16
+        edited = (await emulator.wait_for_messages(ALICE, before + 2, timeout=20))[before + 1]
+        assert edited.method == "editmessagetext"
+        assert edited.message_id == push.message_id
+        assert edited.plain_text.startswith(LUKOIL_TITLE)
+        assert "Also: Wire" in edited.plain_text and "Also:" not in push.plain_text
+        assert edited.reply_markup == push.reply_markup
+
+        # Bob had no alert for the story, and the rewrite matches his watch: he gets that one.
+        (bob_push,) = (await emulator.wait_for_messages(BOB, bob_before + 1, timeout=15))[
+            bob_before:
+        ]
+        assert bob_push.method == "sendmessage"
+        assert bob_push.plain_text.startswith(EDITED_TITLE)
+        assert "Also: The Kyiv Independent" in bob_push.plain_text
+
         hits = feeds.hits("/wire.rss")
-        await bot.wait_until(lambda: feeds.hits("/wire.rss") >= hits + 1, what="another fetch")
+        await bot.wait_until(lambda: feeds.hits("/wire.rss") >= hits + 2, what="two more fetches")
         await bot.outbox_idle()
-        assert len(emulator.messages_to(ALICE)) == before + 1
+        assert len(emulator.messages_to(ALICE)) == before + 2
+        assert len(emulator.messages_to(BOB)) == bob_before + 1
 
         # /latest shows the story once, naming the other source.
         latest = await bot.command(ALICE, "/latest sanctions")
@@ -132,3 +161,44 @@ async def test_title_only_item_gets_its_lead_from_the_article_page(
         await bot.outbox_idle()
         assert feeds.hits("/eng/news/8056312/") == 1
         assert len(emulator.messages_to(ALICE)) == before + 1
+
+
+async def test_an_alert_that_can_no_longer_be_edited_is_let_go(
+    emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    """The user deleted the alert (or Telegram refuses the edit): the editor gives it up, once."""
+    full = feed_bytes(KYIV)
+    feeds.serve("/kyiv.rss", withhold_items(full, 1))
+    sources = write_sources(
+        tmp_path / "sources.toml", [("The Kyiv Independent", feeds.url("/kyiv.rss"))]
+    )
+
+    async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
+        await bot.command(ALICE, "/subscribe sanctions")
+        assert await bot.wait_for_articles(at_least=14) == 14
+        feeds.serve("/kyiv.rss", full)
+        before = len(emulator.messages_to(ALICE))
+        (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
+        await bot.outbox_idle()
+
+        # The alert's message is gone from the chat; an edit for it falls due.
+        async with bot.ctx.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.chat_id == ALICE)
+                .values(message_id=push.message_id + 1000, edit_due_at=bot.ctx.clock.now())
+            )
+
+        async def edit_waiting() -> bool:
+            async with bot.ctx.sessionmaker() as session:
+                due = await session.scalar(
+                    select(OutboxEntry.id).where(OutboxEntry.edit_due_at.is_not(None))
+                )
+            return due is not None
+
+        deadline = asyncio.get_running_loop().time() + 20
+        while await edit_waiting():
+            assert asyncio.get_running_loop().time() < deadline, "the edit was never settled"
+            await asyncio.sleep(0.2)
+        assert bot.ctx.editor is not None and bot.ctx.editor.edited == 0
+        assert [m.method for m in emulator.messages_to(ALICE)[before:]] == ["sendmessage"]
