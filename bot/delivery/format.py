@@ -92,7 +92,12 @@ def render_story(
     when = "  🕒 " + _when(story.published_at, translator) if show_time else ""
     footer_plain = "📰 " + source + when
     # The same story from other sources (bot.stories): named, never alerted again.
-    also = truncate("Also: " + ", ".join(story.also), MAX_TITLE_CHARS) if story.also else ""
+    also = ""
+    if story.also:
+        sources = ", ".join(story.also)
+        also = truncate(
+            translator.gettext("Also: {sources}").format(sources=sources), MAX_TITLE_CHARS
+        )
     footer_plain += also
     head_plain = heading or ""
 
