@@ -62,9 +62,9 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     fetch_concurrency: int = Field(default=8, ge=1)
     article_pages: bool = Field(
-        default=False,
+        default=True,
         description="Fetch the article page for a lead when a feed item has only a headline "
-        "(bot.leads); off unless the operator agrees to request publishers' pages.",
+        "(bot.leads), so every alert has a summary; false never requests publishers' pages.",
     )
     webhook_url: str | None = Field(
         default=None,

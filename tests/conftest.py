@@ -25,6 +25,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # PTB 22 warns on every RetryAfter unless this opts in to its coming timedelta type;
     # `newsbot run` sets it too (bot/cli.py), and tests run with warnings as errors.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    # Fixture feeds link to real publishers' pages, which no test may request: article-page
+    # leads (on by default) are off for every bot a test starts, subprocesses included,
+    # unless a test turns them on against its own local page server.
+    os.environ["NEWSBOT_ARTICLE_PAGES"] = "false"
 
 
 def feed_bytes(name: str) -> bytes:

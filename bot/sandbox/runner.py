@@ -132,6 +132,8 @@ class Sandbox:
                 "sources_file": None,
                 "poll_interval": self._poll_interval,
                 "http_port": 0,  # the web chat serves /healthz
+                # Replayed items link to real publishers: the sandbox never requests them.
+                "article_pages": False,
             }
         )
         catalogue = self._catalogue or load_catalogue(settings.topics_file)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.env import child_env
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 CHROMIUM_FLAGS = (
@@ -61,7 +63,7 @@ def _free_port() -> int:
 def sandbox_url(tmp_path: Path) -> Iterator[str]:
     """`newsbot sandbox` on a free port, publishing a story every second."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env = child_env()
     env.update({"NEWSBOT_HTTP_PORT": str(port), "PYTHONUNBUFFERED": "1"})
     out_path, err_path = tmp_path / "sandbox.out", tmp_path / "sandbox.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:

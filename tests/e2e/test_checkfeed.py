@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
 from tests.conftest import FEEDS, feed_bytes
+from tests.support.env import child_env
 from tests.support.feed_server import FeedServer
 
 NEWSBOT = [sys.executable, "-m", "bot.cli", "check-feed"]
@@ -16,7 +16,7 @@ JSON_KEYS = {"title", "link", "published", "summary", "topics", "story"}
 
 
 async def _check(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env = child_env()
     env["NO_PROXY"] = "127.0.0.1,localhost"
     out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -15,13 +14,14 @@ from bot.emulator import BotAPIEmulator
 from storage import migrate
 from tests.conftest import feed_bytes
 from tests.e2e.harness import write_sources
+from tests.support.env import child_env
 from tests.support.feed_server import FeedServer
 
 NEWSBOT = [sys.executable, "-m", "bot.cli"]
 
 
 def _env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env = child_env()
     env.update({"NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"})
     env.update(values)
     return env

@@ -7,7 +7,6 @@ in flight (`bot.delivery.sender`: 64 slots). Then SIGTERM: a clean stop with exi
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections import Counter
@@ -23,6 +22,7 @@ from storage.models import SubscriptionKind
 from tests.conftest import feed_bytes
 from tests.e2e.delivery_rig import T0
 from tests.e2e.harness import write_sources
+from tests.support.env import child_env
 from tests.support.feed_server import FeedServer, withhold_items
 
 KYIV = "kyivindependent-news-archive-2026-10-04.rss.xml"
@@ -77,7 +77,7 @@ async def test_sigkill_mid_fan_out_loses_nothing_and_repeats_at_most_the_in_flig
         try:
             feeds.serve("/kyiv.rss", withhold_items(full, 1))
             sources = write_sources(tmp_path / "sources.toml", [("Kyiv", feeds.url("/kyiv.rss"))])
-            env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+            env = child_env()
             env.update(
                 NO_PROXY="127.0.0.1,localhost",
                 NEWSBOT_TELEGRAM_TOKEN=emulator.token,

@@ -10,7 +10,6 @@ those).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import uuid
@@ -29,6 +28,7 @@ from storage.db import create_engine, create_sessionmaker
 from storage.models import Chat, Source, Subscription, SubscriptionKind
 from tests.conftest import PG_DSN, _pg_admin, feed_bytes
 from tests.e2e.harness import write_sources
+from tests.support.env import child_env
 from tests.support.feed_server import FeedServer, withhold_items
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -125,7 +125,7 @@ async def test_three_instances_share_work_and_survive_a_kill(
     feeds.serve("/kyiv.rss", withhold_items(full, 1))
     sources = write_sources(tmp_path / "sources.toml", [("Kyiv", feeds.url("/kyiv.rss"))])
     await _seed(pg_url)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env = child_env()
     env.update(
         NO_PROXY="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",

@@ -4,7 +4,6 @@ real database), OPML round trips, and the deployment files parse and agree with 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -12,13 +11,14 @@ import yaml
 
 from bot.config import Settings
 from bot.opml import Feed, parse_opml, render_opml
+from tests.support.env import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWSBOT = [sys.executable, "-m", "bot.cli"]
 
 
 async def _newsbot(*args: str, database_url: str, cwd: Path) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env = child_env()
     env["NEWSBOT_DATABASE_URL"] = database_url
     out_path, err_path = cwd / "out.txt", cwd / "err.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:

@@ -5,7 +5,6 @@ posts them (with and without the secret header)."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -27,6 +26,7 @@ from bot.webhook import SECRET_HEADER
 from storage.db import create_engine
 from tests.conftest import feed_bytes
 from tests.e2e.harness import write_sources
+from tests.support.env import child_env
 from tests.support.feed_server import FeedServer
 
 KYIV = "kyivindependent-news-archive-2026-10-04.rss.xml"
@@ -151,7 +151,7 @@ async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
 
 
 def _env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env = child_env()
     env.update({"NO_PROXY": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"})
     env.update(values)
     return env

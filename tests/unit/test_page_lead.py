@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.feeds.normalize import Article
+import pytest
+
+from bot.feeds.normalize import Article, normalize_feed
 from bot.feeds.page import LEAD_MAX_CHARS, extract_lead
-from bot.leads import needs_lead
+from bot.feeds.parse import parse_feed
+from bot.leads import MIN_SUMMARY_CHARS, needs_lead
+from bot.summary import make_summary
+from tests.conftest import FEEDS
 
 WHEN = datetime(2026, 10, 3, 14, 18, tzinfo=UTC)
 TITLE = "Donnyland abandoned: the last negotiations of the year"
@@ -49,3 +54,17 @@ def test_page_without_text_or_huge_gives_bounded_result() -> None:
     assert extract_lead(b"   ") == ""
     long_page = "<html><body><article>" + "<p>The talks went on and on. </p>" * 2000
     assert 0 < len(extract_lead(long_page.encode() + b"</article></body></html>")) <= LEAD_MAX_CHARS
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in FEEDS.iterdir() if p.suffix in (".xml", ".json"))
+)
+def test_every_fixture_item_has_a_summary_or_its_page_is_fetched(name: str) -> None:
+    """The bar for a push: a summary of 40+ characters from the feed, else the article page."""
+    url = f"https://fixtures.example/{name}"
+    feed = parse_feed((FEEDS / name).read_bytes(), url=url)
+    for article in normalize_feed(feed, feed_url=url, fetched_at=WHEN):
+        if not article.title:
+            continue
+        summary = make_summary(article.summary_source, title=article.title)
+        assert len(summary) >= MIN_SUMMARY_CHARS or needs_lead(article), article.title
