@@ -122,51 +122,113 @@ def substring_baseline(catalogue: TopicCatalogue) -> Callable[[LabelledItem], fr
 
 
 @dataclass(frozen=True, slots=True)
-class MergeScore:
-    threshold: float
+class MergeCounts:
+    """Pairs judged and verdicts wrong, for one part of the labelled pairs."""
+
     same_pairs: int
     different_pairs: int
     false_merges: int
     missed_merges: int
 
 
-def merge_scores(thresholds: Iterable[float]) -> list[MergeScore]:
-    """False and missed merges of ``bot.dedupe`` on the labelled pairs, per threshold.
+@dataclass(frozen=True, slots=True)
+class MergeScore:
+    """Verdicts at one threshold: on all pairs, and on the tuning and held-out parts."""
 
-    Every cross-source pair within a group is judged: a labelled pair should merge, every
-    other pair should not. Pairs are compared as ingest would compare them (headline and
-    summary, same window), one pair at a time.
+    threshold: float
+    same_pairs: int
+    different_pairs: int
+    false_merges: int
+    missed_merges: int
+    tuning: MergeCounts
+    held_out: MergeCounts
+
+
+@dataclass(frozen=True, slots=True)
+class JudgedPair:
+    """One cross-source pair within the window: its score, label, part, and the two titles."""
+
+    score: float
+    same: bool
+    held_out: bool
+    titles: tuple[str, str]
+
+
+def judged_pairs() -> list[JudgedPair]:
+    """Every judged pair of the labelled groups, scored as ``bot.dedupe.find_story`` scores it.
+
+    Every cross-source pair within a group and ``DEFAULT_WINDOW`` is judged: a labelled pair
+    should merge, every other pair should not, except pairs inside one "related" cluster that
+    are not labelled same (judged neither way). Pairs are compared as ingest would compare them
+    (headline and summary, word weights over the group's articles as the candidate pool, score
+    discounted by the time apart). A pair is held out when either item comes from one of the
+    file's ``held_out_feeds``.
     """
-    from bot.dedupe import DEFAULT_WINDOW, signature, similarity
+    from bot.dedupe import DEFAULT_WINDOW, WordWeights, signature, story_score
 
     document = json.loads(STORY_PAIRS.read_text(encoding="utf-8"))
     same = {frozenset((first["guid"], second["guid"])) for first, second in document["same_story"]}
-    judged: list[tuple[float, bool]] = []
+    related = {
+        frozenset((first["guid"], second["guid"]))
+        for cluster in document.get("related", [])
+        for index, first in enumerate(cluster)
+        for second in cluster[index + 1 :]
+    }
+    held_out_feeds = set(document.get("held_out_feeds", []))
+    judged: list[JudgedPair] = []
     for group in document["groups"]:
         items = []
         for feed in group:
             for article in feed_articles(feed).values():
                 summary = make_summary(article.summary_source, title=article.title)
                 items.append((feed, article, signature(article.title, summary)))
+        weights = WordWeights(sig for _, _, sig in items if sig)
         for index, (feed, article, sig) in enumerate(items):
             for other_feed, other, other_sig in items[index + 1 :]:
                 if other_feed == feed:
                     continue
-                if abs(article.published_at - other.published_at) > DEFAULT_WINDOW:
+                gap = article.published_at - other.published_at
+                if abs(gap) > DEFAULT_WINDOW:
                     continue
                 pair = frozenset((article.guid, other.guid))
-                judged.append((similarity(sig, other_sig), pair in same))
+                if pair in related and pair not in same:
+                    continue
+                judged.append(
+                    JudgedPair(
+                        story_score(sig, other_sig, gap, weights),
+                        pair in same,
+                        feed in held_out_feeds or other_feed in held_out_feeds,
+                        (article.title, other.title),
+                    )
+                )
+    return judged
+
+
+def _counts(pairs: Iterable[JudgedPair], threshold: float) -> MergeCounts:
+    pairs = list(pairs)
+    return MergeCounts(
+        same_pairs=sum(1 for p in pairs if p.same),
+        different_pairs=sum(1 for p in pairs if not p.same),
+        false_merges=sum(1 for p in pairs if p.score >= threshold and not p.same),
+        missed_merges=sum(1 for p in pairs if p.score < threshold and p.same),
+    )
+
+
+def merge_scores(thresholds: Iterable[float]) -> list[MergeScore]:
+    """False and missed merges of ``bot.dedupe`` on the labelled pairs, per threshold."""
+    judged = judged_pairs()
     results = []
     for threshold in thresholds:
-        false_merges = sum(1 for score, is_same in judged if score >= threshold and not is_same)
-        missed = sum(1 for score, is_same in judged if score < threshold and is_same)
+        total = _counts(judged, threshold)
         results.append(
             MergeScore(
                 threshold,
-                sum(1 for _, s in judged if s),
-                sum(1 for _, s in judged if not s),
-                false_merges,
-                missed,
+                total.same_pairs,
+                total.different_pairs,
+                total.false_merges,
+                total.missed_merges,
+                tuning=_counts((p for p in judged if not p.held_out), threshold),
+                held_out=_counts((p for p in judged if p.held_out), threshold),
             )
         )
     return results

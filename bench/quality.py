@@ -40,17 +40,26 @@ def main() -> None:
             f"| {topic} | {positives} | {a.precision:.3f} | {a.recall:.3f} "
             f"| {b.precision:.3f} | {b.recall:.3f} |"
         )
-    thresholds = sorted({0.25, 0.3125, 0.34375, DEFAULT_THRESHOLD, 0.5})
+    thresholds = sorted({0.15, 0.175, 0.2, 0.225, DEFAULT_THRESHOLD, 0.3})
     merges = merge_scores(thresholds)
+    first = merges[0]
     print(
-        f"\nStories: {merges[0].same_pairs} labelled same-story pairs, "
-        f"{merges[0].different_pairs} different-story pairs (cross-source, within 48 h)\n"
+        f"\nStories: {first.same_pairs} labelled same-story pairs, "
+        f"{first.different_pairs} different-story pairs (cross-source, within 48 h); "
+        f"held out: {first.held_out.same_pairs} same, {first.held_out.different_pairs} different\n"
     )
-    print("| threshold | false merges | missed merges |")
-    print("|---:|---:|---:|")
+    print(
+        "| threshold | false merges | missed merges "
+        "| tuning: false | tuning: missed | held out: false | held out: missed |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for m in merges:
         mark = " (used)" if m.threshold == DEFAULT_THRESHOLD else ""
-        print(f"| {m.threshold:.3f}{mark} | {m.false_merges} | {m.missed_merges} |")
+        print(
+            f"| {m.threshold:.3f}{mark} | {m.false_merges} | {m.missed_merges} "
+            f"| {m.tuning.false_merges} | {m.tuning.missed_merges} "
+            f"| {m.held_out.false_merges} | {m.held_out.missed_merges} |"
+        )
     if args.errors:
         predict = classifier(catalogue)
         for item in items:

@@ -6,7 +6,13 @@ joins the earlier article's story; ingest stores and classifies it but queues no
 subscribers already got the story, and `/latest` names it under "Also:".
 
 Candidates are read from the database (storage.articles.story_members), bounded in number, so
-the cost per ingest does not grow with the archive.
+the cost per ingest does not grow with the archive. They are prepared once per ingest
+(``StoryPool``: word weights over the candidates) and every new article is looked up in them.
+
+The signature is stored as text: ``w1:`` and the word tokens in fixed-width hex. Rows written
+before that format (the old 32-slot MinHash, plain hex) decode to no signature, so they never
+match: for two days after the change an article stored before it can at worst get a second
+alert, never a wrong merge.
 """
 
 from __future__ import annotations
@@ -15,22 +21,35 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dedupe import DEFAULT_WINDOW, StoryCandidate, find_story, signature
+from bot.dedupe import DEFAULT_WINDOW, StoryCandidate, StoryPool, signature
 from storage import articles as article_store
 from storage.records import NewArticle
 
 # How many recent articles of other sources one ingest compares against.
 MAX_CANDIDATES = 2000
-_SLOT_HEX = 8  # a slot is a 32-bit value
+_SLOT_HEX = 8  # a token is a 32-bit value
+_FORMAT = "w1:"  # word tokens (bot.dedupe.signature); unprefixed text is the old MinHash
+_HEX = frozenset("0123456789abcdef")
 
 
 def encode_signature(sig: tuple[int, ...]) -> str:
-    """A signature as fixed-width hex, for a text column that both databases store alike."""
-    return "".join(f"{value:0{_SLOT_HEX}x}" for value in sig)
+    """A signature as ``w1:`` and fixed-width hex, for a text column both databases store alike.
+
+    No signature is the empty text.
+    """
+    if not sig:
+        return ""
+    return _FORMAT + "".join(f"{value:0{_SLOT_HEX}x}" for value in sig)
 
 
-def decode_signature(text: str) -> tuple[int, ...]:
-    return tuple(int(text[i : i + _SLOT_HEX], 16) for i in range(0, len(text), _SLOT_HEX))
+def decode_signature(text: str | None) -> tuple[int, ...]:
+    """The signature in ``text``; () for empty, old-format or damaged text (it matches nothing)."""
+    if not text or not text.startswith(_FORMAT):
+        return ()
+    body = text[len(_FORMAT) :]
+    if len(body) % _SLOT_HEX or not _HEX.issuperset(body):
+        return ()
+    return tuple(int(body[i : i + _SLOT_HEX], 16) for i in range(0, len(body), _SLOT_HEX))
 
 
 async def assign_stories(
@@ -51,7 +70,7 @@ async def assign_stories(
         published_to=max(times) + DEFAULT_WINDOW,
         limit=MAX_CANDIDATES,
     )
-    earlier = [
+    pool = StoryPool(
         StoryCandidate(
             story_id=m.story_id,
             source_id=m.source_id,
@@ -59,15 +78,11 @@ async def assign_stories(
             signature=decode_signature(m.signature),
         )
         for m in members
-    ]
+    )
     joined: set[int] = set()
     for article_id, article in fresh:
         sig = signature(article.title, article.summary)
-        story_id = (
-            find_story(sig, source_id=source_id, published_at=article.published_at, earlier=earlier)
-            if sig
-            else None
-        )
+        story_id = pool.find(sig, source_id=source_id, published_at=article.published_at)
         if story_id is None:
             story_id = article_id
         else:

@@ -159,7 +159,7 @@ class Article(Base):
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # One story told by several sources (bot.stories): the id of its first article; NULL for
-    # rows stored before clustering. `signature` is the MinHash of headline and lead
+    # rows stored before clustering. `signature` is the word-token set of headline and lead
     # (bot.dedupe), kept so later articles from other sources can be compared with it.
     story_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     signature: Mapped[str | None] = mapped_column(Text, nullable=True)
