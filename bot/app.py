@@ -128,6 +128,7 @@ def build_application(
             render=render,
             translations=locales.get,
             keyboard=keyboard,
+            on_edited=metrics.alerts_edited.inc,
         )
         application.bot_data[APP_KEY] = AppContext(
             settings=settings,

@@ -6,6 +6,7 @@ What is counted where:
   articles stored, alerts queued;
 * Telegram sends (`MeasuredLimiter`, wrapped around the flood limiter): messages sent and
   failed, and the latency of each send request (the HTTP round trip, without throttling);
+* alerts edited with a story's later sources (`Editor(on_edited=…)`);
 * rate-limit waits: read from `FloodLimiter.retry_after_pauses` at scrape time;
 * the outbox (`refresh`, called by `/metrics` before rendering): alerts per status and the
   depth, read from the database, so with several instances every one reports the same truth.
@@ -65,6 +66,11 @@ class Metrics:
         )
         self.messages_sent = Counter(
             "newsbot_messages_sent", "Messages Telegram accepted (alerts and replies)", registry=r
+        )
+        self.alerts_edited = Counter(
+            "newsbot_alerts_edited",
+            'Sent alerts edited to name a story\'s later source ("Also:")',
+            registry=r,
         )
         self.messages_failed = Counter(
             "newsbot_messages_failed",

@@ -46,8 +46,10 @@ _PART_SEPARATOR = "\x00"
 _NAME_QUOTES = "\"'`“”„‘’«»#"
 _SUGGEST_CUTOFF = 0.8
 
-_TOPIC_KEYS = frozenset({"slug", "name", "aliases", "terms", "category_terms", "exclude", "extend"})
-_LIST_KEYS = ("aliases", "terms", "category_terms", "exclude")
+_TOPIC_KEYS = frozenset(
+    {"slug", "name", "aliases", "terms", "category_terms", "exclude", "category_exclude", "extend"}
+)
+_LIST_KEYS = ("aliases", "terms", "category_terms", "exclude", "category_exclude")
 
 
 class CatalogueError(Exception):
@@ -64,6 +66,7 @@ class Topic:
     terms: tuple[str, ...]
     exclude: tuple[str, ...]
     category_terms: tuple[str, ...] = ()
+    category_exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +218,10 @@ def _topic_pattern(terms: tuple[str, ...], exclude: tuple[str, ...]) -> re.Patte
 def _compile_topic(topic: Topic) -> _CompiledTopic:
     text_pattern = _topic_pattern(topic.terms, topic.exclude)
     category_pattern = (
-        _topic_pattern((*topic.terms, *topic.category_terms), topic.exclude)
-        if topic.category_terms
+        _topic_pattern(
+            (*topic.terms, *topic.category_terms), (*topic.category_exclude, *topic.exclude)
+        )
+        if topic.category_terms or topic.category_exclude
         else text_pattern
     )
     return _CompiledTopic(topic.slug, text_pattern, category_pattern)
@@ -240,7 +245,7 @@ def _check_topic(topic: Topic) -> None:
         raise CatalogueError(f"topic {topic.slug!r} has an empty name")
     if not topic.terms:
         raise CatalogueError(f"topic {topic.slug!r} has no terms")
-    for term in (*topic.terms, *topic.category_terms, *topic.exclude):
+    for term in (*topic.terms, *topic.category_terms, *topic.exclude, *topic.category_exclude):
         problem = _term_problem(term)
         if problem:
             raise CatalogueError(f"topic {topic.slug!r}: {problem}")
@@ -331,6 +336,7 @@ def _apply(topics: dict[str, Topic], entries: list[_Entry]) -> dict[str, Topic]:
                 terms=_merged(current.terms, entry.lists["terms"]),
                 exclude=_merged(current.exclude, entry.lists["exclude"]),
                 category_terms=_merged(current.category_terms, entry.lists["category_terms"]),
+                category_exclude=_merged(current.category_exclude, entry.lists["category_exclude"]),
             )
         else:
             result[entry.slug] = Topic(
@@ -340,6 +346,7 @@ def _apply(topics: dict[str, Topic], entries: list[_Entry]) -> dict[str, Topic]:
                 terms=entry.lists["terms"],
                 exclude=entry.lists["exclude"],
                 category_terms=entry.lists["category_terms"],
+                category_exclude=entry.lists["category_exclude"],
             )
     return result
 

@@ -54,7 +54,10 @@ class Editor:
         keyboard: Callable[[PendingAlert], InlineKeyboardMarkup | None] | None = None,
         batch: int = 50,
         lease: timedelta = timedelta(minutes=2),
+        on_edited: Callable[[], None] | None = None,
     ) -> None:
+        """`on_edited` is told of every edit Telegram accepts (metrics)."""
+        self._on_edited = on_edited
         self._sessionmaker = sessionmaker
         self._bot = bot
         self._clock = clock
@@ -119,4 +122,6 @@ class Editor:
                 return None
             return self._clock.now() + RETRY_AFTER
         self.edited += 1
+        if self._on_edited is not None:
+            self._on_edited()
         return None

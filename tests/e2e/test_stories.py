@@ -86,6 +86,9 @@ async def test_same_story_from_two_sources_is_one_alert(
         assert edited.plain_text.startswith(LUKOIL_TITLE)
         assert "Also: Wire" in edited.plain_text and "Also:" not in push.plain_text
         assert edited.reply_markup == push.reply_markup
+        editor = bot.ctx.editor
+        assert editor is not None
+        await bot.wait_until(lambda: editor.edited == 1, what="the editor to count its edit")
 
         # Bob had no alert for the story, and the rewrite matches his watch: he gets that one.
         (bob_push,) = (await emulator.wait_for_messages(BOB, bob_before + 1, timeout=15))[

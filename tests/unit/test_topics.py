@@ -394,10 +394,90 @@ def test_feed_categories_count_as_evidence(catalogue: TopicCatalogue) -> None:
         "sanctions",
         "russia",
     }
-    assert {"russia", "ukraine", "military"} <= catalogue.classify(
-        "Photos", "", ["Russian Invasion of Ukraine (2022)"]
-    )
+    # A section named after the war places the story in Ukraine and Russia; it is not by itself
+    # evidence of fighting (see the category_exclude tests below).
+    assert catalogue.classify("Photos", "", ["Russian Invasion of Ukraine (2022)"]) == {
+        "russia",
+        "ukraine",
+    }
     assert catalogue.classify("Briefing", "", ["topics:places/russia"]) == {"russia"}
+
+
+# --- general rules added for the labelled set (each with a true and a false case) -----------
+
+
+def test_a_war_section_is_not_evidence_of_fighting(catalogue: TopicCatalogue) -> None:
+    assert "military" not in catalogue.classify("Refugees return home", "", ["War", "Ukraine"])
+    assert "military" in catalogue.classify("Refugees return home", "", ["War", "Drone attack"])
+    assert "military" in catalogue.classify("A war on two fronts", "", [])
+
+
+def test_naming_the_war_is_background_not_fighting(catalogue: TopicCatalogue) -> None:
+    title = "How the war in Ukraine is creating a global food crisis"
+    assert catalogue.classify(title, "Since the invasion, wheat prices rose.") == {"ukraine"}
+    assert "military" in catalogue.classify(title, "Shelling hit grain silos near Odesa.")
+    assert "military" not in catalogue.classify("A novelist on life in Kyiv", "just as war began")
+    assert "military" in catalogue.classify("Russia Urged To Stop Using Land Mines", "")
+
+
+def test_ranks_name_soldiers_but_not_police(catalogue: TopicCatalogue) -> None:
+    assert "military" in catalogue.classify("Medal for Sergeant Ivan Petrenko", "")
+    assert "military" not in catalogue.classify("Detective Sergeant gives evidence", "")
+    assert "military" in catalogue.classify("Rebels forced to retreat from the town", "")
+
+
+def test_us_as_a_category_is_a_place_not_the_federal_state(catalogue: TopicCatalogue) -> None:
+    assert "usa" not in catalogue.classify("Glee actor dies", "", ["US television", "US news"])
+    assert "usa" not in catalogue.classify("Lawmaker arrested", "", ["US politics"])
+    assert "usa" in catalogue.classify("Fed raises rates", "", ["Federal Reserve"])
+    assert "usa" in catalogue.classify("US to ban new investment in Russia", "", ["US politics"])
+
+
+def test_us_as_a_setting_is_not_the_federal_state(catalogue: TopicCatalogue) -> None:
+    assert "usa" not in catalogue.classify("Union win could change the US labour movement", "")
+    assert "usa" not in catalogue.classify("Police in Washington, D.C. seize fetuses", "")
+    assert "usa" in catalogue.classify("Washington blocks Russian debt payments", "")
+
+
+def test_federal_agencies_are_the_federal_state(catalogue: TopicCatalogue) -> None:
+    assert "usa" in catalogue.classify("EPA plans to eliminate its research team", "")
+    assert "usa" in catalogue.classify("ICE detains 48 residents", "")
+    assert "usa" not in catalogue.classify("Ice on the roads", "")
+
+
+def test_leaders_calls_and_visits_are_diplomacy(catalogue: TopicCatalogue) -> None:
+    assert "diplomacy" in catalogue.classify("Putin makes joke about Trump phone call", "")
+    assert "diplomacy" in catalogue.classify("German chancellor arrives in Kyiv", "")
+    assert "diplomacy" in catalogue.classify("Merz arrived on 4 October for a visit", "")
+    assert "diplomacy" not in catalogue.classify("Police received a phone call", "")
+    assert "diplomacy" not in catalogue.classify("Novelist on a brief visit to London", "")
+
+
+def test_international_relations_tag_is_not_diplomacy(catalogue: TopicCatalogue) -> None:
+    tags = ["Embargoes and Sanctions", "United States International Relations"]
+    assert "diplomacy" not in catalogue.classify("US blocks payments", "", tags)
+    assert "diplomacy" in catalogue.classify("Tension", "", ["Diplomatic relations"])
+
+
+def test_cars_and_power_lines_are_not_the_energy_sector(catalogue: TopicCatalogue) -> None:
+    assert "energy" not in catalogue.classify("More electric cars sold in March", "")
+    assert "energy" not in catalogue.classify("Trolleybus power lines damaged on the bridge", "")
+    assert "energy" in catalogue.classify("Strike cuts power supply to Kharkiv", "")
+
+
+def test_blocking_debt_payments_is_a_sanction(catalogue: TopicCatalogue) -> None:
+    title = "Russia moves closer to default as Washington blocks debt payments"
+    assert "sanctions" in catalogue.classify(title, "")
+    assert "sanctions" not in catalogue.classify("Russia moves closer to default", "")
+
+
+def test_category_exclude_applies_to_categories_only() -> None:
+    topic = Topic(
+        slug="x", name="X", aliases=(), terms=("war",), exclude=(), category_exclude=("war",)
+    )
+    catalogue = TopicCatalogue([topic])
+    assert catalogue.classify("War returns", "", ["War"]) == {"x"}
+    assert catalogue.classify("Photos", "", ["War"]) == frozenset()
 
 
 def test_a_bare_category_word_is_a_label_but_the_same_word_in_prose_is_not(
@@ -484,6 +564,7 @@ def test_operator_file_extends_a_topic(tmp_path: Path) -> None:
         extend = true
         aliases = ["weapons"]
         terms = ["drone wall"]
+        category_exclude = ["drones"]
         """,
     )
     catalogue = load_catalogue(path)
@@ -494,6 +575,8 @@ def test_operator_file_extends_a_topic(tmp_path: Path) -> None:
     assert set(builtin.terms) < set(military.terms)
     assert catalogue.resolve("weapons") == military
     assert "military" in catalogue.classify("EU plans a drone wall", "")
+    assert military.category_exclude == (*builtin.category_exclude, "drones")
+    assert "military" not in catalogue.classify("Toys", "", ["Drones"])
 
 
 @pytest.mark.parametrize(
