@@ -149,6 +149,24 @@ async def settings_for(session: AsyncSession, chat_ids: Iterable[int]) -> dict[i
     return {row.id: _settings(row) for row in rows}
 
 
+async def followed_topics(
+    session: AsyncSession, chat_ids: Iterable[int]
+) -> dict[int, frozenset[str]]:
+    """The topics each chat follows (chats that follow none are absent)."""
+    ids = sorted(set(chat_ids))
+    followed: dict[int, set[str]] = {}
+    for start in range(0, len(ids), 1000):
+        rows = await session.execute(
+            select(Subscription.chat_id, Subscription.value).where(
+                Subscription.chat_id.in_(ids[start : start + 1000]),
+                Subscription.kind == SubscriptionKind.TOPIC,
+            )
+        )
+        for chat_id, value in rows:
+            followed.setdefault(chat_id, set()).add(value)
+    return {chat_id: frozenset(values) for chat_id, values in followed.items()}
+
+
 async def threads_for(
     session: AsyncSession, chat_ids: Iterable[int], topics: Iterable[str]
 ) -> dict[int, int]:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.articles import get_stories
+from storage.chats import followed_topics
 from storage.models import Article, Chat, OutboxEntry, OutboxStatus
 from storage.records import PendingAlert
 
@@ -129,6 +130,7 @@ async def claim_edits(
         .values(edit_due_at=now + lease)
     )
     stories = await get_stories(session, (row[3] for row in rows))
+    followed = await followed_topics(session, (row[1] for row in rows))
     return [
         (
             PendingAlert(
@@ -136,7 +138,7 @@ async def claim_edits(
                 chat_id=chat_id,
                 chat_type=chat_type,
                 attempts=0,
-                story=stories[article_id],
+                story=stories[article_id].seen_by(followed.get(chat_id, frozenset())),
                 message_thread_id=thread_id,
                 language=language,
             ),

@@ -151,13 +151,14 @@ async def claim_due(
         .values(status=OutboxStatus.CLAIMED, lease_until=now + lease)
     )
     stories = await get_stories(session, (row[4] for row in rows))
+    followed = await chat_store.followed_topics(session, (row[1] for row in rows))
     return [
         PendingAlert(
             outbox_id=outbox_id,
             chat_id=chat_id,
             chat_type=chat_type,
             attempts=attempts,
-            story=stories[article_id],
+            story=stories[article_id].seen_by(followed.get(chat_id, frozenset())),
             digest=digest,
             silent=silent,
             message_thread_id=thread_id,

@@ -6,7 +6,7 @@ behind an `await` or change a row by accident.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 from storage.models import DeliveryMode, QuietBehaviour, SubscriptionKind
@@ -73,6 +73,15 @@ class Story:
     topics: frozenset[str] = frozenset()
     # The other sources that carried the same story (bot.stories), earliest first.
     also: tuple[str, ...] = ()
+
+    def seen_by(self, followed: frozenset[str]) -> Story:
+        """The story as a chat that follows the topics `followed` is shown it: with only the
+        topics it follows, when it follows any of them (its tag line, "Mute" button and
+        digest heading then name why the alert came); else, a keyword match, with all."""
+        shown = self.topics & followed
+        if not shown or shown == self.topics:
+            return self
+        return replace(self, topics=shown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,12 @@ async def test_same_story_from_two_sources_is_one_alert(
         before = len(emulator.messages_to(ALICE))
         (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
         assert push.plain_text.startswith(LUKOIL_TITLE)
-
+        # The story is filed under six topics; Alice follows one: her alert names that one.
+        (tags,) = [line for line in push.plain_text.splitlines() if line.startswith("🏷 ")]
+        assert tags == "🏷 Sanctions"
+        assert push.reply_markup is not None
+        buttons = [b["callback_data"] for b in push.reply_markup["inline_keyboard"][0]]
+        assert buttons == ["more:sanctions", "mute:sanctions"]
         assert len(emulator.messages_to(BOB)) == bob_before  # "could now involve"
 
         # The wire carries the same story later: no second push to Alice; her alert is edited
@@ -97,6 +102,9 @@ async def test_same_story_from_two_sources_is_one_alert(
         assert bob_push.method == "sendmessage"
         assert bob_push.plain_text.startswith(EDITED_TITLE)
         assert "Also: The Kyiv Independent" in bob_push.plain_text
+        # Bob follows a keyword, no topic: his alert shows all the story's topics.
+        (tags,) = [line for line in bob_push.plain_text.splitlines() if line.startswith("🏷 ")]
+        assert "Sanctions" in tags and "Ukraine" in tags and "Russia" in tags
 
         hits = feeds.hits("/wire.rss")
         await bot.wait_until(lambda: feeds.hits("/wire.rss") >= hits + 2, what="two more fetches")

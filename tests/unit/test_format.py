@@ -149,3 +149,15 @@ def test_digest_heading_names_the_shared_topic_in_catalogue_order() -> None:
     ]
     assert digest_heading(mostly_russia, names) == "2 new stories on Russia:"
     assert digest_heading([story(topics=frozenset())], names) == "1 new story:"
+
+
+def test_a_chat_is_shown_the_topics_it_follows() -> None:
+    """The tag line (and the buttons, from the same topics) say why the alert came."""
+    many = story(topics=frozenset({"ukraine", "russia", "sanctions", "energy"}))
+    names = {"ukraine": "Ukraine", "russia": "Russia", "sanctions": "Sanctions", "energy": "Energy"}
+    followed = many.seen_by(frozenset({"sanctions", "military"}))
+    assert followed.topics == {"sanctions"}
+    assert render_story(followed, topic_names=names).text.endswith("🏷 Sanctions")
+    # A keyword match (no followed topic among the story's) shows them all.
+    assert many.seen_by(frozenset({"military"})) is many
+    assert many.seen_by(frozenset()) is many
