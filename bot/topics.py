@@ -23,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.keywords import trie_source
-from bot.summary import html_to_text
+from bot.summary import html_to_text, split_sentences
 
 BUILTIN_CATALOGUE = "data/topics.toml"
 
@@ -47,9 +47,28 @@ _NAME_QUOTES = "\"'`“”„‘’«»#"
 _SUGGEST_CUTOFF = 0.8
 
 _TOPIC_KEYS = frozenset(
-    {"slug", "name", "aliases", "terms", "category_terms", "exclude", "category_exclude", "extend"}
+    {
+        "slug",
+        "name",
+        "aliases",
+        "terms",
+        "lead_terms",
+        "category_terms",
+        "category_support",
+        "exclude",
+        "category_exclude",
+        "extend",
+    }
 )
-_LIST_KEYS = ("aliases", "terms", "category_terms", "exclude", "category_exclude")
+_LIST_KEYS = (
+    "aliases",
+    "terms",
+    "lead_terms",
+    "category_terms",
+    "category_support",
+    "exclude",
+    "category_exclude",
+)
 
 
 class CatalogueError(Exception):
@@ -67,13 +86,27 @@ class Topic:
     exclude: tuple[str, ...]
     category_terms: tuple[str, ...] = ()
     category_exclude: tuple[str, ...] = ()
+    lead_terms: tuple[str, ...] = ()
+    category_support: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class _CompiledTopic:
     slug: str
+    # Matches excluded phrases (group "exclude"), terms ("term") and lead terms ("lead").
     text_pattern: re.Pattern[str]
     category_pattern: re.Pattern[str]
+    # None when any category hit counts; else a word of it must be in the title or summary.
+    support_pattern: re.Pattern[str] | None
+
+    def matches(self, text: str, lead_end: int, tags: str) -> bool:
+        for match in self.text_pattern.finditer(text):
+            kind = match.lastgroup
+            if kind == "term" or (kind == "lead" and match.start() < lead_end):
+                return True
+        if not tags or not _has_term(self.category_pattern, tags):
+            return False
+        return self.support_pattern is None or _has_term(self.support_pattern, text)
 
 
 class TopicCatalogue:
@@ -118,14 +151,16 @@ class TopicCatalogue:
 
         Text is reduced to what a reader sees first (``html_to_text``): words inside link
         addresses (``…/russia-ukraine-war…``) are not words of the article, and ``&#8217;``
-        is an apostrophe.
+        is an apostrophe. A topic's ``lead_terms`` count only in the title and the summary's first
+        sentence; its ``category_support`` words must be in the text when only a category matched.
         """
-        text = _PART_SEPARATOR.join((_plain(title), _plain(summary)))
+        plain_title = _plain(title)
+        plain_summary = _plain(summary)
+        text = _PART_SEPARATOR.join((plain_title, plain_summary))
         tags = _PART_SEPARATOR.join(_plain(category) for category in categories)
+        lead_end = len(plain_title) + len(_PART_SEPARATOR) + _first_sentence_length(plain_summary)
         return frozenset(
-            compiled.slug
-            for compiled in self._compiled
-            if _has_term(compiled.text_pattern, text) or _has_term(compiled.category_pattern, tags)
+            compiled.slug for compiled in self._compiled if compiled.matches(text, lead_end, tags)
         )
 
 
@@ -206,25 +241,42 @@ def _atom_source(atom: str) -> str:
     return _ATOM_SOURCE.get(atom, re.escape(atom))
 
 
-def _topic_pattern(terms: tuple[str, ...], exclude: tuple[str, ...]) -> re.Pattern[str]:
+def _topic_pattern(
+    terms: tuple[str, ...], exclude: tuple[str, ...], lead_terms: tuple[str, ...] = ()
+) -> re.Pattern[str]:
     # Excluded phrases come first: where one starts, it is consumed whole, so a term inside it
-    # is never seen. That is all "exclude" means: it masks the words it covers.
+    # is never seen. That is all "exclude" means: it masks the words it covers. Terms come
+    # before lead terms, so where a term and a lead term start at the same word, the term counts.
     source = f"(?P<term>{_terms_source(terms)})"
+    if lead_terms:
+        source = f"{source}|(?P<lead>{_terms_source(lead_terms)})"
     if exclude:
         source = f"(?P<exclude>{_terms_source(exclude)})|{source}"
     return re.compile(rf"(?<!\w)(?:{source})(?!\w)")
 
 
 def _compile_topic(topic: Topic) -> _CompiledTopic:
-    text_pattern = _topic_pattern(topic.terms, topic.exclude)
+    text_pattern = _topic_pattern(topic.terms, topic.exclude, topic.lead_terms)
+    # In a feed's categories a lead term is an ordinary term: a tag is the publisher's own
+    # statement of what the story is about, not a passing mention.
     category_pattern = (
         _topic_pattern(
-            (*topic.terms, *topic.category_terms), (*topic.category_exclude, *topic.exclude)
+            (*topic.terms, *topic.lead_terms, *topic.category_terms),
+            (*topic.category_exclude, *topic.exclude),
         )
-        if topic.category_terms or topic.category_exclude
+        if topic.category_terms or topic.category_exclude or topic.lead_terms
         else text_pattern
     )
-    return _CompiledTopic(topic.slug, text_pattern, category_pattern)
+    support_pattern = _topic_pattern(topic.category_support, ()) if topic.category_support else None
+    return _CompiledTopic(topic.slug, text_pattern, category_pattern, support_pattern)
+
+
+def _first_sentence_length(summary: str) -> int:
+    """How many characters of ``summary`` its first sentence spans (all of it when it has one)."""
+    sentences = split_sentences(summary)
+    if len(sentences) < 2:
+        return len(summary)
+    return summary.index(sentences[1], summary.index(sentences[0]) + len(sentences[0]))
 
 
 def _has_term(pattern: re.Pattern[str], text: str) -> bool:
@@ -245,7 +297,14 @@ def _check_topic(topic: Topic) -> None:
         raise CatalogueError(f"topic {topic.slug!r} has an empty name")
     if not topic.terms:
         raise CatalogueError(f"topic {topic.slug!r} has no terms")
-    for term in (*topic.terms, *topic.category_terms, *topic.exclude, *topic.category_exclude):
+    for term in (
+        *topic.terms,
+        *topic.lead_terms,
+        *topic.category_terms,
+        *topic.category_support,
+        *topic.exclude,
+        *topic.category_exclude,
+    ):
         problem = _term_problem(term)
         if problem:
             raise CatalogueError(f"topic {topic.slug!r}: {problem}")
@@ -337,6 +396,8 @@ def _apply(topics: dict[str, Topic], entries: list[_Entry]) -> dict[str, Topic]:
                 exclude=_merged(current.exclude, entry.lists["exclude"]),
                 category_terms=_merged(current.category_terms, entry.lists["category_terms"]),
                 category_exclude=_merged(current.category_exclude, entry.lists["category_exclude"]),
+                lead_terms=_merged(current.lead_terms, entry.lists["lead_terms"]),
+                category_support=_merged(current.category_support, entry.lists["category_support"]),
             )
         else:
             result[entry.slug] = Topic(
@@ -347,6 +408,8 @@ def _apply(topics: dict[str, Topic], entries: list[_Entry]) -> dict[str, Topic]:
                 exclude=entry.lists["exclude"],
                 category_terms=entry.lists["category_terms"],
                 category_exclude=entry.lists["category_exclude"],
+                lead_terms=entry.lists["lead_terms"],
+                category_support=entry.lists["category_support"],
             )
     return result
 

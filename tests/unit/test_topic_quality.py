@@ -17,16 +17,14 @@ TARGET_PRECISION = 0.95
 TARGET_RECALL = 0.90
 # topic: (precision floor, recall floor) where the measured figure is below the target.
 # Measured on the 617-item set (Guardian, Telegraph, Independent and NYT items added). The
-# earlier floors were set on the first 184 items; on those the catalogue now meets both targets
-# for every topic but diplomacy (0.92/0.92). The new feeds' items are harder, which is why the
-# eu, usa, energy and military precision floors are lower than the old ones.
+# earlier floors were set on the first 184 items. lead_terms (bare "war", "US", "EU" count in the
+# headline and first sentence only), category_support for energy and dropping office-holders'
+# titles from diplomacy brought eu, usa and energy to both targets; these floors are the figures
+# measured after that change, rounded down.
 BELOW_TARGET = {
     "sanctions": (TARGET_PRECISION, 0.88),
-    "eu": (0.85, TARGET_RECALL),
-    "usa": (0.91, TARGET_RECALL),
-    "energy": (0.91, TARGET_RECALL),
-    "diplomacy": (0.83, 0.86),
-    "military": (0.89, TARGET_RECALL),
+    "diplomacy": (0.92, 0.86),
+    "military": (0.91, TARGET_RECALL),
 }
 TOPICS = ("ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy", "military")
 

@@ -480,6 +480,91 @@ def test_category_exclude_applies_to_categories_only() -> None:
     assert catalogue.classify("Photos", "", ["War"]) == frozenset()
 
 
+def test_lead_terms_count_in_the_headline_and_first_sentence_only() -> None:
+    topic = Topic(
+        slug="x", name="X", aliases=(), terms=("ambush",), exclude=(), lead_terms=("war",)
+    )
+    catalogue = TopicCatalogue([topic])
+    assert catalogue.classify("War returns", "") == {"x"}
+    assert catalogue.classify("Hello", "War returns to the valley. Schools close.") == {"x"}
+    assert catalogue.classify("Hello", "Schools close. War returns to the valley.") == frozenset()
+    # An ordinary term counts anywhere; a lead term in a category is a tag like any other.
+    assert catalogue.classify("Hello", "Schools close. An ambush on the road.") == {"x"}
+    assert catalogue.classify("Hello", "Schools close.", ["War"]) == {"x"}
+
+
+def test_category_support_asks_the_text_to_touch_the_subject() -> None:
+    topic = Topic(
+        slug="x",
+        name="X",
+        aliases=(),
+        terms=("oil prices",),
+        exclude=(),
+        category_terms=("energy",),
+        category_support=("oil", "power"),
+    )
+    catalogue = TopicCatalogue([topic])
+    assert catalogue.classify("Power cuts loom", "", ["Energy"]) == {"x"}
+    assert catalogue.classify("Four people on catching Covid", "", ["Energy"]) == frozenset()
+    assert catalogue.classify("Oil prices rise", "", []) == {"x"}
+
+
+def test_war_late_in_a_long_summary_is_background(catalogue: TopicCatalogue) -> None:
+    summary = "The dancer left the company. She denounced the war and moved to Amsterdam."
+    assert "military" not in catalogue.classify("A ballet star on quitting the Bolshoi", summary)
+    assert "military" in catalogue.classify("A ballet star on the war", summary)
+    summary = "The war reached the city at dawn. The dancer left the company."
+    assert "military" in catalogue.classify("A ballet star on quitting the Bolshoi", summary)
+
+
+def test_the_country_late_in_a_summary_is_a_setting(catalogue: TopicCatalogue) -> None:
+    summary = "A new series follows addicts and their families. It is about the US opioid crisis."
+    assert "usa" not in catalogue.classify("The documentary set to shock viewers", summary)
+    assert "usa" in catalogue.classify("US to ban all new investment in Russia", "")
+    summary = "The US president wants to protect domestic industry. Markets doubt it."
+    assert "usa" in catalogue.classify("Will anybody buy the accord?", summary)
+
+
+def test_the_country_before_a_trade_is_a_nationality(catalogue: TopicCatalogue) -> None:
+    assert "usa" not in catalogue.classify("Gene Sharp, US scholar, dies at 90", "")
+    assert "usa" not in catalogue.classify("NASA Astronaut Says Suits Were Not Political", "")
+    assert "usa" in catalogue.classify("US scholars' visas revoked, says State Department", "")
+    assert "usa" in catalogue.classify("NASA delays its Moon landing", "")
+
+
+def test_americas_is_the_state_but_a_superlative_is_a_ranking(catalogue: TopicCatalogue) -> None:
+    assert "usa" in catalogue.classify("America's public lands belong to all of us", "")
+    assert "usa" not in catalogue.classify("Plans for America's largest hydrogen pipeline", "")
+    assert "usa" not in catalogue.classify("Team New Zealand win the America's Cup", "")
+
+
+def test_eu_late_in_a_summary_is_an_aside(catalogue: TopicCatalogue) -> None:
+    summary = "A tour of London mansions. Owners are named in UK or EU sanctions lists."
+    assert "eu" not in catalogue.classify("Oligarch-linked properties in London", summary)
+    assert "eu" in catalogue.classify("EU to propose fresh sanctions", "")
+
+
+def test_an_energy_tag_needs_the_text_to_speak_of_energy(catalogue: TopicCatalogue) -> None:
+    tags = ["Coronavirus", "Fuel poverty", "Energy bills"]
+    assert "energy" not in catalogue.classify("Four people on catching Covid", "", tags)
+    assert "energy" in catalogue.classify("How much bills have risen this year", "", tags)
+    tags = ["topics:things/renewable-energy", "topics:things/share-tips"]
+    assert "energy" not in catalogue.classify("The best shares and apps for 2022", "", tags)
+
+
+def test_an_office_holders_title_is_not_diplomacy(catalogue: TopicCatalogue) -> None:
+    title = "Russian foreign minister Sergei Lavrov says mass graves are a provocation"
+    assert "diplomacy" not in catalogue.classify(title, "")
+    assert "diplomacy" not in catalogue.classify("Trump aide held a State Department post", "")
+    assert "diplomacy" in catalogue.classify("Foreign ministers open peace talks in Istanbul", "")
+
+
+def test_a_foreign_policy_tag_is_not_diplomacy(catalogue: TopicCatalogue) -> None:
+    tags = ["Foreign policy", "Russia"]
+    assert "diplomacy" not in catalogue.classify("West must hit Russian economy harder", "", tags)
+    assert "diplomacy" in catalogue.classify("A shift in foreign policy", "", tags)
+
+
 def test_a_bare_category_word_is_a_label_but_the_same_word_in_prose_is_not(
     catalogue: TopicCatalogue,
 ) -> None:
@@ -565,6 +650,8 @@ def test_operator_file_extends_a_topic(tmp_path: Path) -> None:
         aliases = ["weapons"]
         terms = ["drone wall"]
         category_exclude = ["drones"]
+        lead_terms = ["conflict"]
+        category_support = ["launch"]
         """,
     )
     catalogue = load_catalogue(path)
@@ -577,6 +664,11 @@ def test_operator_file_extends_a_topic(tmp_path: Path) -> None:
     assert "military" in catalogue.classify("EU plans a drone wall", "")
     assert military.category_exclude == (*builtin.category_exclude, "drones")
     assert "military" not in catalogue.classify("Toys", "", ["Drones"])
+    assert military.lead_terms == (*builtin.lead_terms, "conflict")
+    assert military.category_support == ("launch",)
+    assert "military" in catalogue.classify("Conflict flares", "")
+    assert "military" not in catalogue.classify("Toys", "", ["Weapons"])
+    assert "military" in catalogue.classify("Toys launch", "", ["Weapons"])
 
 
 @pytest.mark.parametrize(
