@@ -20,11 +20,12 @@ TARGET_RECALL = 0.90
 # earlier floors were set on the first 184 items. lead_terms (bare "war", "US", "EU" count in the
 # headline and first sentence only), category_support for energy and dropping office-holders'
 # titles from diplomacy brought eu, usa and energy to both targets; these floors are the figures
-# measured after that change, rounded down.
+# measured after that change, rounded down. Excluding opinions of a war ("pro-war elements",
+# "denounced the war"), the war as a date ("until war arrived") and a place's status ("occupied
+# by Russian forces") brought military to both; "relations between" lifted diplomacy's recall.
 BELOW_TARGET = {
     "sanctions": (TARGET_PRECISION, 0.88),
-    "diplomacy": (0.92, 0.86),
-    "military": (0.91, TARGET_RECALL),
+    "diplomacy": (0.92, 0.89),
 }
 TOPICS = ("ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy", "military")
 

@@ -713,3 +713,35 @@ def test_catalogue_rejects_a_slug_defined_twice() -> None:
     topic = Topic(slug="x", name="X", aliases=(), terms=("x",), exclude=())
     with pytest.raises(CatalogueError, match="defined twice"):
         TopicCatalogue([topic, topic])
+
+
+def test_an_opinion_of_a_war_is_not_fighting(catalogue: TopicCatalogue) -> None:
+    assert "military" not in catalogue.classify(
+        "Outrage over rally", "The protest included pro-war elements, politicians said."
+    )
+    assert "military" not in catalogue.classify(
+        "Ballet star leaves", "The dancer denounced the war and left the company."
+    )
+    assert "military" not in catalogue.classify(
+        "Fox host complains", "'The media has gone to war with the president,' she said."
+    )
+    assert "military" in catalogue.classify("War returns to the east", "Shelling resumed.")
+
+
+def test_the_war_as_a_date_or_a_places_status_is_background(catalogue: TopicCatalogue) -> None:
+    assert "military" not in catalogue.classify(
+        "The last bar in town", "It was the most popular venue until war arrived."
+    )
+    assert "military" not in catalogue.classify(
+        "People leave Oleshky", "Oleshky, which is occupied by Russian forces, is emptying."
+    )
+    assert "military" in catalogue.classify(
+        "Russian forces shell Oleshky", "Three people were injured overnight."
+    )
+
+
+def test_relations_between_states_are_diplomacy(catalogue: TopicCatalogue) -> None:
+    assert "diplomacy" in catalogue.classify(
+        "A historic shift", "It goes beyond any thawing of relations between the two countries."
+    )
+    assert "diplomacy" not in catalogue.classify("Family ties", "A story of two brothers.")
