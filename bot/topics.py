@@ -46,20 +46,6 @@ _PART_SEPARATOR = "\x00"
 _NAME_QUOTES = "\"'`“”„‘’«»#"
 _SUGGEST_CUTOFF = 0.8
 
-_TOPIC_KEYS = frozenset(
-    {
-        "slug",
-        "name",
-        "aliases",
-        "terms",
-        "lead_terms",
-        "category_terms",
-        "category_support",
-        "exclude",
-        "category_exclude",
-        "extend",
-    }
-)
 _LIST_KEYS = (
     "aliases",
     "terms",
@@ -69,6 +55,7 @@ _LIST_KEYS = (
     "exclude",
     "category_exclude",
 )
+_TOPIC_KEYS = frozenset({"slug", "name", "extend", *_LIST_KEYS})
 
 
 class CatalogueError(Exception):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from storage.articles import get_stories
 from storage.chats import followed_topics
 from storage.models import Article, Chat, OutboxEntry, OutboxStatus
+from storage.outbox import claim_rows
 from storage.records import PendingAlert
 
 # Alerts older than this are not edited: a message that far back is rarely looked at again.
@@ -119,16 +120,9 @@ async def claim_edits(
         .order_by(OutboxEntry.edit_due_at, OutboxEntry.id)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxEntry)
-    rows = (await session.execute(query)).all()
+    rows = await claim_rows(session, query, edit_due_at=now + lease)
     if not rows:
         return []
-    await session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id.in_([row[0] for row in rows]))
-        .values(edit_due_at=now + lease)
-    )
     stories = await get_stories(session, (row[3] for row in rows))
     followed = await followed_topics(session, (row[1] for row in rows))
     return [

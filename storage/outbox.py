@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import cast
+from typing import TypeVarTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
+    Select,
     Table,
     bindparam,
     case,
@@ -40,6 +42,7 @@ from storage.models import OUTBOX_LIVE, ArticleTopic, Chat, OutboxEntry, OutboxS
 from storage.records import ChatSettings, PendingAlert
 
 ENQUEUE_BATCH = 1000
+_Columns = TypeVarTuple("_Columns")
 
 
 async def enqueue(
@@ -140,16 +143,9 @@ async def claim_due(
         .order_by(OutboxEntry.id)
         .limit(limit)
     )
-    if postgresql:
-        query = query.with_for_update(skip_locked=True, of=OutboxEntry)
-    rows = (await session.execute(query)).all()
+    rows = await claim_rows(session, query, status=OutboxStatus.CLAIMED, lease_until=now + lease)
     if not rows:
         return []
-    await session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id.in_([row[0] for row in rows]))
-        .values(status=OutboxStatus.CLAIMED, lease_until=now + lease)
-    )
     stories = await get_stories(session, (row[4] for row in rows))
     followed = await chat_store.followed_topics(session, (row[1] for row in rows))
     return [
@@ -176,6 +172,22 @@ async def claim_due(
             language,
         ) in rows
     ]
+
+
+async def claim_rows(
+    session: AsyncSession, query: Select[int, *_Columns], **values: object
+) -> Sequence[Row[int, *_Columns]]:
+    """The rows of `query` (outbox id first), set to `values`: a claim. On PostgreSQL the rows
+    are locked and rows another claimer holds are skipped, so two instances never take the
+    same row; SQLite's writer lock (BEGIN IMMEDIATE) serialises claimers anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=OutboxEntry)
+    rows = (await session.execute(query)).all()
+    if rows:
+        await session.execute(
+            update(OutboxEntry).where(OutboxEntry.id.in_([row[0] for row in rows])).values(**values)
+        )
+    return rows
 
 
 async def mark_sent(
