@@ -35,10 +35,18 @@ _APOSTROPHES = "'’ʼ"
 _ATOM_GAP = "<gap>"
 _ATOM_APOSTROPHE = "<apostrophe>"
 _ATOM_WORD_TAIL = "<word tail>"
+_ATOM_SOME_WORDS = "<some words>"
+# "..." between two words of a term: up to this many words in between ("froze ... reserves"
+# matches "froze $300bn of Russia's reserves"), within one sentence and one part of the article.
+_ELLIPSIS = "..."
+_MAX_SKIPPED_WORDS = 10
 _ATOM_SOURCE = {
     _ATOM_GAP: r"[\s\-\u2010-\u2015]+",
     _ATOM_APOSTROPHE: "['’ʼ]",
     _ATOM_WORD_TAIL: r"\w*",
+    # The gaps on both sides and up to _MAX_SKIPPED_WORDS words between them; a skipped word
+    # never ends a sentence nor crosses into another part (title, summary, categories).
+    _ATOM_SOME_WORDS: rf"[\s\-\u2010-\u2015]+(?:[^\s\x00.!?;]+[\s\-\u2010-\u2015]+){{0,{_MAX_SKIPPED_WORDS}}}?",
 }
 _MIN_PREFIX_STEM = 3
 # Joins the parts of an article so that no phrase can match across two of them.
@@ -182,7 +190,13 @@ def _term_problem(term: str) -> str | None:
     words = _term_words(term)
     if not any(ch.isalnum() for ch in term):
         return f"term {term!r} has no letters or digits"
+    if _ELLIPSIS in (words[:1] + words[-1:]):
+        return f"term {term!r}: '{_ELLIPSIS}' goes between two words"
+    if any(a == b == _ELLIPSIS for a, b in zip(words, words[1:], strict=False)):
+        return f"term {term!r}: one '{_ELLIPSIS}' at a time"
     for word in words:
+        if word == _ELLIPSIS:
+            continue
         stem = word.removesuffix("*")
         if "*" in stem:
             return f"term {term!r}: '*' may only end a word"
@@ -199,10 +213,13 @@ def _term_words(term: str) -> list[str]:
 
 
 def _atoms(term: str, *, fold: bool) -> list[str]:
-    """The term as a list of atoms: single characters, or one of the three ``_ATOM_*`` markers."""
+    """The term as a list of atoms: single characters, or one of the four ``_ATOM_*`` markers."""
     atoms: list[str] = []
     for word in _term_words(term):
-        if atoms:
+        if word == _ELLIPSIS:
+            atoms.append(_ATOM_SOME_WORDS)
+            continue
+        if atoms and atoms[-1] != _ATOM_SOME_WORDS:
             atoms.append(_ATOM_GAP)
         stem = word.removesuffix("*")
         for ch in stem.lower() if fold else stem:

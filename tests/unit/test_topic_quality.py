@@ -23,8 +23,9 @@ TARGET_RECALL = 0.90
 # measured after that change, rounded down. Excluding opinions of a war ("pro-war elements",
 # "denounced the war"), the war as a date ("until war arrived") and a place's status ("occupied
 # by Russian forces") brought military to both; "relations between" lifted diplomacy's recall.
+# The "..." operator ("frozen ... reserves": an asset freeze told in a sentence) brought
+# sanctions to both.
 BELOW_TARGET = {
-    "sanctions": (TARGET_PRECISION, 0.88),
     "diplomacy": (0.92, 0.89),
 }
 TOPICS = ("ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy", "military")

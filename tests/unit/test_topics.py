@@ -745,3 +745,33 @@ def test_relations_between_states_are_diplomacy(catalogue: TopicCatalogue) -> No
         "A historic shift", "It goes beyond any thawing of relations between the two countries."
     )
     assert "diplomacy" not in catalogue.classify("Family ties", "A story of two brothers.")
+
+
+def test_an_ellipsis_skips_a_few_words_within_a_sentence() -> None:
+    topic = Topic(slug="x", name="X", aliases=(), terms=("frozen ... reserves",), exclude=())
+    catalogue = TopicCatalogue([topic])
+    assert catalogue.classify("Frozen reserves", "") == {"x"}
+    assert catalogue.classify("x", "The west has frozen $350bn (£266bn) of Russia’s reserves.")
+    # Not across a sentence, a part of the article, nor more than ten words.
+    assert not catalogue.classify("x", "The lake was frozen. Reserves of fish fell.")
+    assert not catalogue.classify("Frozen", "Reserves")
+    assert not catalogue.classify("x", "frozen " + "word " * 11 + "reserves")
+    assert catalogue.classify("x", "frozen " + "word " * 10 + "reserves")
+
+
+@pytest.mark.parametrize("term", ["... reserves", "frozen ...", "frozen ... ... reserves"])
+def test_an_ellipsis_goes_between_two_words(term: str) -> None:
+    topic = Topic(slug="x", name="X", aliases=(), terms=(term,), exclude=())
+    with pytest.raises(CatalogueError, match=r"'\.\.\.'"):
+        TopicCatalogue([topic])
+
+
+def test_an_asset_freeze_told_in_a_sentence_is_sanctions(catalogue: TopicCatalogue) -> None:
+    assert "sanctions" in catalogue.classify(
+        "West must hit Russian economy even harder",
+        "The west has frozen more than $350bn (£266bn) of Russia’s $604bn foreign currency "
+        "reserves, Liz Truss said on Tuesday.",
+    )
+    assert "sanctions" not in catalogue.classify(
+        "Cold snap", "The reservoir froze overnight. Water reserves are low."
+    )
