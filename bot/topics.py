@@ -14,6 +14,7 @@ Exceptions::
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 import tomllib
 import unicodedata
@@ -40,13 +41,16 @@ _ATOM_SOME_WORDS = "<some words>"
 # matches "froze $300bn of Russia's reserves"), within one sentence and one part of the article.
 _ELLIPSIS = "..."
 _MAX_SKIPPED_WORDS = 10
+_GAP_SOURCE = r"[\s\-\u2010-\u2015]+"
+# A word "..." skips: no gap character (so a text splits into words one way only, and a long
+# run of "a-a-a-…" cannot make the regex try every split), no sentence end, no part separator.
+_SKIPPED_WORD = r"[^\s\-\u2010-\u2015\x00.!?;]+"
 _ATOM_SOURCE = {
-    _ATOM_GAP: r"[\s\-\u2010-\u2015]+",
+    _ATOM_GAP: _GAP_SOURCE,
     _ATOM_APOSTROPHE: "['’ʼ]",
     _ATOM_WORD_TAIL: r"\w*",
-    # The gaps on both sides and up to _MAX_SKIPPED_WORDS words between them; a skipped word
-    # never ends a sentence nor crosses into another part (title, summary, categories).
-    _ATOM_SOME_WORDS: rf"[\s\-\u2010-\u2015]+(?:[^\s\x00.!?;]+[\s\-\u2010-\u2015]+){{0,{_MAX_SKIPPED_WORDS}}}?",
+    # The gaps on both sides and up to _MAX_SKIPPED_WORDS words between them.
+    _ATOM_SOME_WORDS: rf"{_GAP_SOURCE}(?:{_SKIPPED_WORD}{_GAP_SOURCE}){{0,{_MAX_SKIPPED_WORDS}}}?",
 }
 _MIN_PREFIX_STEM = 3
 # Joins the parts of an article so that no phrase can match across two of them.
@@ -192,7 +196,7 @@ def _term_problem(term: str) -> str | None:
         return f"term {term!r} has no letters or digits"
     if _ELLIPSIS in (words[:1] + words[-1:]):
         return f"term {term!r}: '{_ELLIPSIS}' goes between two words"
-    if any(a == b == _ELLIPSIS for a, b in zip(words, words[1:], strict=False)):
+    if any(a == b == _ELLIPSIS for a, b in itertools.pairwise(words)):
         return f"term {term!r}: one '{_ELLIPSIS}' at a time"
     for word in words:
         if word == _ELLIPSIS:
