@@ -25,8 +25,10 @@ TARGET_RECALL = 0.90
 # by Russian forces") brought military to both; "relations between" lifted diplomacy's recall.
 # The "..." operator ("frozen ... reserves": an asset freeze told in a sentence) brought
 # sanctions to both.
+# Two leaders and their call in one sentence ("trump ... putin ... call") brought diplomacy's
+# recall to the target; its precision is one item short (0.931).
 BELOW_TARGET = {
-    "diplomacy": (0.92, 0.89),
+    "diplomacy": (0.93, TARGET_RECALL),
 }
 TOPICS = ("ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy", "military")
 

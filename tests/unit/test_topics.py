@@ -779,3 +779,15 @@ def test_an_asset_freeze_told_in_a_sentence_is_sanctions(catalogue: TopicCatalog
     assert "sanctions" not in catalogue.classify(
         "Cold snap", "The reservoir froze overnight. Water reserves are low."
     )
+
+
+def test_two_leaders_and_their_call_in_a_sentence_are_diplomacy(
+    catalogue: TopicCatalogue,
+) -> None:
+    assert "diplomacy" in catalogue.classify(
+        "Trump and Putin discuss a US-Russia hockey series during their call, the Kremlin says",
+        "",
+    )
+    assert "diplomacy" not in catalogue.classify(
+        "Trump rally", "Trump mocked Putin's critics. Later he took a call from a donor."
+    )
