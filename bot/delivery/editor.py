@@ -15,6 +15,7 @@ to be sent, and every edit goes through the same flood limiter as sends. Telegra
     other BadRequest, Forbidden,
     ChatMigrated                       → done: the message can no longer be edited
     NetworkError, 5xx                  → tried again later, until the edit window ends
+    anything else (a bug)              → logged with its traceback, and let go
 """
 
 from __future__ import annotations
@@ -94,8 +95,8 @@ class Editor:
 
     async def _edit(self, alert: PendingAlert, message_id: int) -> datetime | None:
         """Edit one alert; None when finished with it, else when to try again."""
-        message = self._render(alert.story, self._translations(alert.language))
         try:
+            message = self._render(alert.story, self._translations(alert.language))
             await self._bot.edit_message_text(
                 text=message.text,
                 chat_id=alert.chat_id,
@@ -121,6 +122,10 @@ class Editor:
                 )
                 return None
             return self._clock.now() + RETRY_AFTER
+        except Exception:
+            # A bug, not Telegram: log it and let the edit go rather than retry it forever.
+            logger.exception("Editing alert %d in chat %d failed", message_id, alert.chat_id)
+            return None
         self.edited += 1
         if self._on_edited is not None:
             self._on_edited()
