@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ScalarSelect, and_, exists, select, update
+from sqlalchemy import ScalarSelect, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -101,7 +101,23 @@ async def alerts_waiting(session: AsyncSession, *, now: datetime) -> bool:
 async def claim_edits(
     session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
 ) -> list[tuple[PendingAlert, int]]:
-    """Take up to `limit` due edits until now + lease: (the alert as sent, its message id)."""
+    """Take up to `limit` due edits until now + lease: (the alert as sent, its message id).
+
+    At most one per chat: the flood limiter spaces a chat's messages a second apart, and the
+    editor's job must end quickly (PTB waits for running jobs when the bot stops), so a chat's
+    other edits wait for the next run.
+    """
+    due = and_(OutboxEntry.edit_due_at.is_not(None), OutboxEntry.edit_due_at <= now)
+    other = aliased(OutboxEntry)
+    first_of_chat = (
+        select(func.min(other.id))
+        .where(
+            other.chat_id == OutboxEntry.chat_id,
+            other.edit_due_at.is_not(None),
+            other.edit_due_at <= now,
+        )
+        .scalar_subquery()
+    )
     query = (
         select(
             OutboxEntry.id,
@@ -113,10 +129,7 @@ async def claim_edits(
             Chat.language,
         )
         .join(Chat, Chat.id == OutboxEntry.chat_id)
-        .where(
-            and_(OutboxEntry.edit_due_at.is_not(None), OutboxEntry.edit_due_at <= now),
-            Chat.active.is_(True),
-        )
+        .where(due, OutboxEntry.id == first_of_chat, Chat.active.is_(True))
         .order_by(OutboxEntry.edit_due_at, OutboxEntry.id)
         .limit(limit)
     )

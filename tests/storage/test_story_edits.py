@@ -134,3 +134,27 @@ async def test_edits_wait_while_alerts_are_due(
             .values(status=OutboxStatus.SENT)
         )
         assert not await edits.alerts_waiting(session, now=NOW)
+
+
+async def test_one_edit_per_chat_per_claim(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A chat's messages are a second apart: its other edits wait for the next run."""
+    async with sessionmaker() as session, session.begin():
+        ids = await _setup(session)
+        await edits.mark_story_edits(session, ids["copy"], now=NOW)
+        # SINGLE's alert for "other" is due for an edit too (its story gained a source).
+        await outbox.enqueue(session, ids["other"], [SINGLE], now=NOW)
+        await session.execute(
+            update(OutboxEntry)
+            .where(OutboxEntry.chat_id == SINGLE, OutboxEntry.article_id == ids["other"])
+            .values(status=OutboxStatus.SENT, message_id=11, sent_at=NOW, edit_due_at=NOW)
+        )
+
+    lease = timedelta(minutes=2)
+    async with sessionmaker() as session, session.begin():
+        (first,) = await edits.claim_edits(session, now=NOW, lease=lease, limit=10)
+        assert first[1] == 10
+        await edits.clear_edits(session, [first[0].outbox_id])
+        (second,) = await edits.claim_edits(session, now=NOW, lease=lease, limit=10)
+        assert second[1] == 11 and second[0].chat_id == SINGLE
