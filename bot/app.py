@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 import aiohttp
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, Defaults
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.context import APP_KEY, AppContext, CustomContext, NewsbotApplication
 from bot.delivery.boundaries import BOUNDARY_EVERY, seconds_to_next_minute, wake_sender_job
 from bot.delivery.editor import EDIT_EVERY, Editor
-from bot.delivery.format import RenderedMessage, digest_heading, render_story
+from bot.delivery.format import digest_heading, render_story
 from bot.delivery.ratelimit import FloodLimiter
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
@@ -45,7 +45,6 @@ from handlers.start import register_menus
 from storage import migrate
 from storage import sources as source_store
 from storage.db import create_engine, create_sessionmaker
-from storage.records import PendingAlert, Story
 
 logger = logging.getLogger(__name__)
 
@@ -86,20 +85,14 @@ def build_application(
         def topic_names(t: Translator) -> dict[str, str]:
             return {topic.slug: topic_name(t, topic) for topic in catalogue.topics}
 
-        def render(story: Story, t: Translator) -> RenderedMessage:
-            return render_story(story, topic_names=topic_names(t), translator=t)
-
-        def keyboard(alert: PendingAlert) -> InlineKeyboardMarkup | None:
-            return alert_keyboard(alert, catalogue, locales)
-
         sender = Sender(
             sessionmaker=sessionmaker,
             bot=application.bot,
             clock=clock,
-            render=render,
+            render=lambda story, t: render_story(story, topic_names=topic_names(t), translator=t),
             heading=lambda stories, t: digest_heading(stories, topic_names(t), t),
             translations=locales.get,
-            keyboard=keyboard,
+            keyboard=lambda alert: alert_keyboard(alert, catalogue, locales),
             chat_ready_at=limiter.chat_ready_at,
             # One process owns a SQLite file: its old claims can be taken back at once.
             reclaim_on_start=engine.dialect.name == "sqlite",
@@ -125,9 +118,7 @@ def build_application(
             sessionmaker=sessionmaker,
             bot=application.bot,
             clock=clock,
-            render=render,
-            translations=locales.get,
-            keyboard=keyboard,
+            render_alert=sender.render_alert,
             on_edited=metrics.alerts_edited.inc,
         )
         application.bot_data[APP_KEY] = AppContext(

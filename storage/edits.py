@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ScalarSelect, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -98,6 +98,11 @@ async def alerts_waiting(session: AsyncSession, *, now: datetime) -> bool:
     return due is not None
 
 
+def _edit_due(entry: type[OutboxEntry], now: datetime) -> ColumnElement[bool]:
+    """The rows of `entry` (the table or an alias of it) whose edit is due by `now`."""
+    return and_(entry.edit_due_at.is_not(None), entry.edit_due_at <= now)
+
+
 async def claim_edits(
     session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
 ) -> list[tuple[PendingAlert, int]]:
@@ -107,15 +112,10 @@ async def claim_edits(
     editor's job must end quickly (PTB waits for running jobs when the bot stops), so a chat's
     other edits wait for the next run.
     """
-    due = and_(OutboxEntry.edit_due_at.is_not(None), OutboxEntry.edit_due_at <= now)
     other = aliased(OutboxEntry)
     first_of_chat = (
         select(func.min(other.id))
-        .where(
-            other.chat_id == OutboxEntry.chat_id,
-            other.edit_due_at.is_not(None),
-            other.edit_due_at <= now,
-        )
+        .where(other.chat_id == OutboxEntry.chat_id, _edit_due(other, now))
         .scalar_subquery()
     )
     query = (
@@ -129,7 +129,7 @@ async def claim_edits(
             Chat.language,
         )
         .join(Chat, Chat.id == OutboxEntry.chat_id)
-        .where(due, OutboxEntry.id == first_of_chat, Chat.active.is_(True))
+        .where(_edit_due(OutboxEntry, now), OutboxEntry.id == first_of_chat, Chat.active.is_(True))
         .order_by(OutboxEntry.edit_due_at, OutboxEntry.id)
         .limit(limit)
     )

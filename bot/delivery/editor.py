@@ -26,12 +26,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
 from bot.delivery.ratelimit import retry_after_seconds
-from bot.delivery.sender import NO_PREVIEW, Renderer, Translations
+from bot.delivery.sender import NO_PREVIEW, AlertRendering
 from storage import edits
 from storage.records import PendingAlert
 
@@ -50,21 +50,18 @@ class Editor:
         sessionmaker: async_sessionmaker[AsyncSession],
         bot: Bot,
         clock: Clock,
-        render: Renderer,
-        translations: Callable[[str | None], Translations],
-        keyboard: Callable[[PendingAlert], InlineKeyboardMarkup | None] | None = None,
+        render_alert: Callable[[PendingAlert], AlertRendering],
         batch: int = 50,
         lease: timedelta = timedelta(minutes=2),
         on_edited: Callable[[], None] | None = None,
     ) -> None:
-        """`on_edited` is told of every edit Telegram accepts (metrics)."""
+        """`render_alert` is the sender's (`Sender.render_alert`), so an edit shows the alert as
+        it was sent; `on_edited` is told of every edit Telegram accepts (metrics)."""
         self._on_edited = on_edited
         self._sessionmaker = sessionmaker
         self._bot = bot
         self._clock = clock
-        self._render = render
-        self._translations = translations
-        self._keyboard = keyboard
+        self._render_alert = render_alert
         self._batch = batch
         self._lease = lease
         self.edited = 0  # edits Telegram accepted
@@ -81,29 +78,30 @@ class Editor:
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._edit(alert, mid) for alert, mid in claimed))
-        done = [
-            alert.outbox_id
-            for (alert, _), retry in zip(claimed, outcomes, strict=True)
-            if not retry
-        ]
+        done: list[int] = []
+        retries: list[tuple[int, datetime]] = []
+        for (alert, _), retry_at in zip(claimed, outcomes, strict=True):
+            if retry_at is None:
+                done.append(alert.outbox_id)
+            else:
+                retries.append((alert.outbox_id, retry_at))
         async with self._sessionmaker() as session, session.begin():
             await edits.clear_edits(session, done)
-            for (alert, _), retry in zip(claimed, outcomes, strict=True):
-                if retry is not None:
-                    await edits.retry_edit(session, alert.outbox_id, at=retry)
+            for outbox_id, retry_at in retries:
+                await edits.retry_edit(session, outbox_id, at=retry_at)
         return len(claimed)
 
     async def _edit(self, alert: PendingAlert, message_id: int) -> datetime | None:
         """Edit one alert; None when finished with it, else when to try again."""
         try:
-            message = self._render(alert.story, self._translations(alert.language))
+            message, markup = self._render_alert(alert)
             await self._bot.edit_message_text(
                 text=message.text,
                 chat_id=alert.chat_id,
                 message_id=message_id,
                 parse_mode=message.parse_mode,
                 link_preview_options=NO_PREVIEW,
-                reply_markup=self._keyboard(alert) if self._keyboard else None,
+                reply_markup=markup,
             )
         except RetryAfter as error:
             return self._clock.now() + timedelta(seconds=retry_after_seconds(error))

@@ -72,6 +72,8 @@ Translations = gettext.NullTranslations
 # Both get the chat's translations (from its language), so an alert reads in its language.
 Renderer = Callable[[Story, Translations], RenderedMessage]
 Heading = Callable[[Sequence[Story], Translations], str]
+# A single alert as sent: its message and its buttons.
+AlertRendering = tuple[RenderedMessage, InlineKeyboardMarkup | None]
 MAX_DIGEST = 50  # alerts one digest covers; it lists what fits, then "…and N more: /latest"
 SEND_MESSAGE = "sendmessage"  # Bot API method names are case-insensitive: see `Sender._send`
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # immutable, so one serves every send
@@ -264,14 +266,16 @@ class Sender:
             lambda: render_digest_plain(stories, heading=heading, translator=t),
         )
 
+    def render_alert(self, alert: PendingAlert) -> AlertRendering:
+        """One alert as it is sent, in its chat's language, with its buttons (the editor
+        re-renders sent alerts with this too, so an edit changes only what changed)."""
+        message = self._render(alert.story, self._translations(alert.language))
+        return message, self._keyboard(alert) if self._keyboard else None
+
     async def deliver(self, alert: PendingAlert) -> None:
         """Send one alert and record the outcome; never raises for Telegram's answers."""
-        await self._deliver(
-            [alert],
-            self._render(alert.story, self._translations(alert.language)),
-            lambda: render_story_plain(alert.story),
-            self._keyboard(alert) if self._keyboard else None,
-        )
+        message, markup = self.render_alert(alert)
+        await self._deliver([alert], message, lambda: render_story_plain(alert.story), markup)
 
     async def _send(
         self,
