@@ -66,6 +66,40 @@ async def test_overall_rate_spaces_sends_across_chats() -> None:
     assert times[-1] - times[0] >= 9 * 0.018
 
 
+class SlowRecorder(Recorder):
+    """Answers `delay` seconds after the call: the send reached Telegram at some moment
+    between the call and the answer, and the limiter cannot know when."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self._delay = delay
+
+    async def __call__(self, chat_id: Any) -> bool:
+        self.calls.append((time.monotonic(), chat_id))
+        await asyncio.sleep(self._delay)
+        return True
+
+
+async def test_a_send_counts_in_the_window_until_a_second_after_its_answer() -> None:
+    # Telegram may have counted each of the first five at the moment it answered, so a
+    # sixth may start only a second after the first answer, not a second after its call.
+    limiter = FloodLimiter(overall_rate=5, private_interval=0.0)
+    recorder = SlowRecorder(delay=0.3)
+    start = time.monotonic()
+    await asyncio.gather(*(_send(limiter, recorder, chat) for chat in range(1, 7)))
+    times = sorted(at - start for at, _ in recorder.calls)
+    assert times[4] < 1.0  # five go out at the pace of 1/rate
+    assert times[5] >= 0.3 + 1.0 - 0.01
+
+
+async def test_a_chats_next_send_waits_the_interval_after_the_answer() -> None:
+    limiter = FloodLimiter(overall_rate=1000, private_interval=0.2)
+    recorder = SlowRecorder(delay=0.3)
+    await asyncio.gather(_send(limiter, recorder, 42), _send(limiter, recorder, 42))
+    first, second = (at for at, _ in recorder.calls)
+    assert second - first >= 0.3 + 0.2 - 0.01
+
+
 async def test_unthrottled_methods_go_straight_through() -> None:
     limiter = FloodLimiter(overall_rate=1, private_interval=10)
     recorder = Recorder()
