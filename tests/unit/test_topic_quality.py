@@ -26,10 +26,9 @@ TARGET_RECALL = 0.90
 # The "..." operator ("frozen ... reserves": an asset freeze told in a sentence) brought
 # sanctions to both.
 # Two leaders and their call in one sentence ("trump ... putin ... call") brought diplomacy's
-# recall to the target; its precision is one item short (0.931).
-BELOW_TARGET = {
-    "diplomacy": (0.93, TARGET_RECALL),
-}
+# recall to the target; a truce as the time something happened ("calm during a ceasefire") is
+# background, which brought its precision there too.
+BELOW_TARGET: dict[str, tuple[float, float]] = {}
 TOPICS = ("ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy", "military")
 
 

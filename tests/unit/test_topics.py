@@ -747,6 +747,18 @@ def test_relations_between_states_are_diplomacy(catalogue: TopicCatalogue) -> No
     assert "diplomacy" not in catalogue.classify("Family ties", "A story of two brothers.")
 
 
+def test_a_truce_as_the_time_something_happened_is_not_diplomacy(
+    catalogue: TopicCatalogue,
+) -> None:
+    assert "diplomacy" not in catalogue.classify(
+        "The deadliest day", "Airstrikes shattered two months of relative calm during a ceasefire."
+    )
+    assert "diplomacy" in catalogue.classify("Ceasefire collapses", "Both sides blame the other.")
+    assert "diplomacy" in catalogue.classify(
+        "Shelling resumes", "Shelling resumed during the ceasefire; envoys met in Istanbul."
+    )
+
+
 def test_an_ellipsis_skips_a_few_words_within_a_sentence() -> None:
     topic = Topic(slug="x", name="X", aliases=(), terms=("frozen ... reserves",), exclude=())
     catalogue = TopicCatalogue([topic])
