@@ -147,7 +147,7 @@ def seed(
 @dataclass
 class Stack:
     sender: Sender
-    bot: ExtBot[None]
+    bot: ExtBot[int]
     limiter: FloodLimiter
 
 
@@ -161,7 +161,7 @@ async def delivery_stack(api_url: str, db_url: str, *, send_rate: float) -> Asyn
     engine = create_engine(db_url)
     sessionmaker = create_sessionmaker(engine)
     limiter = FloodLimiter(overall_rate=send_rate)
-    bot: ExtBot[None] = ExtBot(
+    bot: ExtBot[int] = ExtBot(
         TOKEN, base_url=f"{api_url}/bot", request=AiohttpRequest(), rate_limiter=limiter
     )
     await bot.initialize()

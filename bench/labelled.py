@@ -21,6 +21,7 @@ from bot.topics import TopicCatalogue
 ROOT = Path(__file__).resolve().parent.parent
 FEEDS = ROOT / "tests" / "fixtures" / "feeds"
 TOPIC_LABELS = ROOT / "tests" / "data" / "topic_labels.json"
+SPANISH_LABELS = ROOT / "tests" / "data" / "topic_labels_es.json"  # measured on its own
 STORY_PAIRS = ROOT / "tests" / "data" / "story_pairs.json"
 FETCHED_AT = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -60,8 +61,8 @@ def feed_articles(name: str) -> dict[str, Article]:
     return {a.guid: a for a in normalize_feed(feed, feed_url=url, fetched_at=FETCHED_AT)}
 
 
-def labelled_items() -> list[LabelledItem]:
-    document = json.loads(TOPIC_LABELS.read_text(encoding="utf-8"))
+def labelled_items(path: Path = TOPIC_LABELS) -> list[LabelledItem]:
+    document = json.loads(path.read_text(encoding="utf-8"))
     feeds: dict[str, dict[str, Article]] = {}
     items = []
     for entry in document["items"]:

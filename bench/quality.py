@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 
 from bench.labelled import (
+    SPANISH_LABELS,
+    LabelledItem,
     classifier,
     labelled_items,
     merge_scores,
@@ -15,7 +17,7 @@ from bench.labelled import (
     substring_baseline,
 )
 from bot.dedupe import DEFAULT_THRESHOLD
-from bot.topics import load_catalogue
+from bot.topics import TopicCatalogue, load_catalogue
 
 BUILTIN_TOPICS = (
     "ukraine", "russia", "sanctions", "nato", "eu", "usa", "energy", "diplomacy", "military",
@@ -28,18 +30,11 @@ def main() -> None:
     args = parser.parse_args()
     catalogue = load_catalogue()
     items = labelled_items()
-    ours = score(items, BUILTIN_TOPICS, classifier(catalogue))
-    naive = score(items, BUILTIN_TOPICS, substring_baseline(catalogue))
     print(f"Topics: {len(items)} labelled items\n")
-    print("| topic | items | newsbot P | newsbot R | substring P | substring R |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for topic in BUILTIN_TOPICS:
-        a, b = ours[topic], naive[topic]
-        positives = a.true_positives + a.false_negatives
-        print(
-            f"| {topic} | {positives} | {a.precision:.3f} | {a.recall:.3f} "
-            f"| {b.precision:.3f} | {b.recall:.3f} |"
-        )
+    topic_table(catalogue, items)
+    spanish = labelled_items(SPANISH_LABELS)
+    print(f"\nTopics, Spanish (La Nación): {len(spanish)} labelled items\n")
+    topic_table(catalogue, spanish)
     thresholds = sorted({0.15, 0.175, 0.2, 0.225, DEFAULT_THRESHOLD, 0.3})
     merges = merge_scores(thresholds)
     first = merges[0]
@@ -62,12 +57,26 @@ def main() -> None:
         )
     if args.errors:
         predict = classifier(catalogue)
-        for item in items:
+        for item in items + spanish:
             got = predict(item) & set(BUILTIN_TOPICS)
             if got != item.topics:
                 extra = ",".join(sorted(got - item.topics))
                 missing = ",".join(sorted(item.topics - got))
                 print(f"+[{extra}] -[{missing}] {item.feed[:12]} {item.title[:90]}")
+
+
+def topic_table(catalogue: TopicCatalogue, items: list[LabelledItem]) -> None:
+    ours = score(items, BUILTIN_TOPICS, classifier(catalogue))
+    naive = score(items, BUILTIN_TOPICS, substring_baseline(catalogue))
+    print("| topic | items | newsbot P | newsbot R | substring P | substring R |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for topic in BUILTIN_TOPICS:
+        a, b = ours[topic], naive[topic]
+        positives = a.true_positives + a.false_negatives
+        print(
+            f"| {topic} | {positives} | {a.precision:.3f} | {a.recall:.3f} "
+            f"| {b.precision:.3f} | {b.recall:.3f} |"
+        )
 
 
 if __name__ == "__main__":

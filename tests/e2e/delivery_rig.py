@@ -37,7 +37,7 @@ class Rig:
     emulator: BotAPIEmulator
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    bot: ExtBot[None]
+    bot: ExtBot[int]
     limiter: FloodLimiter
     sender: Sender
 
@@ -130,7 +130,7 @@ async def sender_rig(
     await migrate.upgrade(engine)
     sessionmaker = create_sessionmaker(engine)
     limiter = FloodLimiter(overall_rate=send_rate)
-    bot: ExtBot[None] = ExtBot(
+    bot: ExtBot[int] = ExtBot(
         emulator.token,
         base_url=f"{emulator.api_url}/bot",
         request=AiohttpRequest(),

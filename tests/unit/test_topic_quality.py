@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.labelled import Score, classifier, labelled_items, score
+from bench.labelled import SPANISH_LABELS, Score, classifier, labelled_items, score
 from bot.topics import load_catalogue
 
 TARGET_PRECISION = 0.95
@@ -50,3 +50,17 @@ def test_topic_meets_its_floor(topic: str, scores: dict[str, Score]) -> None:
     precision_floor, recall_floor = BELOW_TARGET.get(topic, (TARGET_PRECISION, TARGET_RECALL))
     assert result.precision >= precision_floor, result
     assert result.recall >= recall_floor, result
+
+
+def test_spanish_items_are_found_with_at_most_the_measured_errors() -> None:
+    """La Nación's 100 items (tests/data/topic_labels_es.json) are too few per topic for rates
+    to mean much, so the floor is the errors measured when the Spanish terms were added: an
+    unpaid rouble debt whose text names no sanction (missed), and an ex-army chief's corruption
+    trial (military: the labels say no). Before the Spanish terms, 15 of 18 labels were missed and
+    "sin embargo" ("however") made a TV item about sanctions."""
+    items = labelled_items(SPANISH_LABELS)
+    assert len(items) == 100
+    results = score(items, TOPICS, classifier(load_catalogue()))
+    assert sum(r.true_positives for r in results.values()) >= 17
+    assert sum(r.false_negatives for r in results.values()) <= 1, results
+    assert sum(r.false_positives for r in results.values()) <= 1, results

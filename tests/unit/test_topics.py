@@ -759,6 +759,34 @@ def test_a_truce_as_the_time_something_happened_is_not_diplomacy(
     )
 
 
+def test_spanish_names_and_false_friends(catalogue: TopicCatalogue) -> None:
+    assert catalogue.classify("Alcalde de Mariúpol", "Ucrania recolecta evidencia.") >= {"ukraine"}
+    assert "russia" in catalogue.classify("Rusia paga su deuda en rublos", "")
+    assert "energy" in catalogue.classify("Italia no considera embargo a gas ruso", "")
+    assert "usa" in catalogue.classify("Agricultores de EEUU venden a Cuba", "")
+    assert "eu" in catalogue.classify("La Unión Europea sopesa sanciones", "")
+    # "Sin embargo" is "however"; a roller coaster, a salad and roulette are not Russia;
+    # the government's "war on inflation" is not a war.
+    assert catalogue.classify("Un pase al aire", "Sin embargo, el conductor se paró.") == set()
+    assert catalogue.classify("Una montaña rusa y ensalada rusa", "Ruleta rusa en el parque.") == (
+        set()
+    )
+    assert catalogue.classify("La guerra contra la inflación", "El Gobierno anunció medidas.") == (
+        set()
+    )
+    assert "military" in catalogue.classify("Guerra en el este", "Las tropas avanzan.")
+    # "Sancionó la ley" is a law's enactment.
+    assert "sanctions" not in catalogue.classify("El Senado sancionó la ley", "")
+    # A Spanish speaker can /subscribe by the Spanish name.
+    resolved = {name: catalogue.resolve(name) for name in ("Ucrania", "rusia", "OTAN", "EEUU")}
+    assert {name: t.slug for name, t in resolved.items() if t} == {
+        "Ucrania": "ukraine",
+        "rusia": "russia",
+        "OTAN": "nato",
+        "EEUU": "usa",
+    }
+
+
 def test_an_ellipsis_skips_a_few_words_within_a_sentence() -> None:
     topic = Topic(slug="x", name="X", aliases=(), terms=("frozen ... reserves",), exclude=())
     catalogue = TopicCatalogue([topic])
