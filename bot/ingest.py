@@ -215,9 +215,16 @@ class Ingestor:
             session, source.id, (a.guid for a in articles)
         )
         known_urls = await article_store.known_urls(session, (a.url for a in articles))
-        # Articles pruned by retention still count as seen (storage.retention).
-        known_guids |= await retention.pruned_guids(session, source.id, (a.guid for a in articles))
-        known_urls |= await retention.pruned_urls(session, (a.url for a in articles))
+        # Articles pruned by retention still count as seen (storage.retention), and their
+        # tombstones are kept while feeds carry them.
+        pruned_guids = await retention.pruned_guids(session, source.id, (a.guid for a in articles))
+        pruned_urls = await retention.pruned_urls(session, (a.url for a in articles))
+        if pruned_guids or pruned_urls:
+            await retention.mark_seen(
+                session, source.id, guids=pruned_guids, urls=pruned_urls, now=now
+            )
+        known_guids |= pruned_guids
+        known_urls |= pruned_urls
         fresh = select_new(articles, known_guids, known_urls)
         if not fresh:
             return IngestReport(source_id=source.id)

@@ -24,7 +24,8 @@ ALARM_EVERY = timedelta(minutes=10)
 
 
 async def prune_job(context: CustomContext) -> None:
-    """Delete articles older than NEWSBOT_RETENTION_DAYS, in short transactions."""
+    """Delete articles older than NEWSBOT_RETENTION_DAYS, in short transactions, and the
+    tombstones of pruned articles that no feed has carried for as long."""
     app = context.app
     now = app.clock.now()
     cutoff = now - timedelta(days=app.settings.retention_days)
@@ -37,8 +38,13 @@ async def prune_job(context: CustomContext) -> None:
             break
     async with app.sessionmaker() as session, session.begin():
         await pages.prune_leads(session, older_than=cutoff)
+        tombstones = await retention.prune_tombstones(session, unseen_since=cutoff)
     if total:
         logger.info("Retention: pruned %d articles first seen before %s", total, cutoff.date())
+    if tombstones:
+        logger.info(
+            "Retention: dropped %d tombstones no feed carried since %s", tombstones, cutoff.date()
+        )
 
 
 def failure_notice(name: str, url: str, since: str, error: str | None) -> str:

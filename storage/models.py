@@ -129,10 +129,14 @@ class Source(Base):
 
 class ArticleTombstone(Base):
     """The dedupe keys of an article pruned by retention, so a feed that still carries it
-    does not make it "new" again and alert a second time."""
+    does not make it "new" again and alert a second time. `seen_at` is the last fetch that
+    carried it; once none has for the retention period, the tombstone goes too."""
 
     __tablename__ = "article_tombstones"
-    __table_args__ = (Index("ix_article_tombstones_url", "url"),)
+    __table_args__ = (
+        Index("ix_article_tombstones_url", "url"),
+        Index("ix_article_tombstones_seen_at", "seen_at"),
+    )
 
     source_id: Mapped[int] = mapped_column(
         ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
@@ -140,6 +144,7 @@ class ArticleTombstone(Base):
     guid: Mapped[str] = mapped_column(String(1024), primary_key=True)
     url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     pruned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Article(Base):

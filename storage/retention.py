@@ -5,6 +5,12 @@ rows (cascade), unless an alert for it is still waiting to be sent (pending or c
 the sender needs the story to render it. Its dedupe keys stay behind as a tombstone
 (`article_tombstones`: source, guid, URL), which ingest treats as "already seen", so a
 feed that still carries the item does not alert anyone a second time.
+
+A tombstone is needed only while some feed may still carry its item. Each fetch that does
+refreshes its `seen_at` (`mark_seen`); one that no fetch has carried for the retention period,
+while its source was being fetched successfully (so the absence was observed, not a source
+that was down), is dropped (`prune_tombstones`): feeds list their newest items, and an item
+gone from its feed for a month does not come back.
 """
 
 from __future__ import annotations
@@ -12,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.articles import dialect_insert
-from storage.models import Article, ArticleTombstone, OutboxEntry, OutboxStatus
+from storage.models import Article, ArticleTombstone, OutboxEntry, OutboxStatus, Source
 
 PRUNE_BATCH = 500
 
@@ -47,7 +53,7 @@ async def prune_articles(
         dialect_insert(session, ArticleTombstone)
         .values(
             [
-                {"source_id": source_id, "guid": guid, "url": url, "pruned_at": now}
+                {"source_id": source_id, "guid": guid, "url": url, "pruned_at": now, "seen_at": now}
                 for _id, source_id, guid, url in rows
             ]
         )
@@ -84,3 +90,40 @@ async def pruned_urls(session: AsyncSession, urls: Iterable[str]) -> set[str]:
         )
         found.update(url for url in rows if url)
     return found
+
+
+async def mark_seen(
+    session: AsyncSession,
+    source_id: int,
+    *,
+    guids: Iterable[str],
+    urls: Iterable[str],
+    now: datetime,
+) -> None:
+    """A fetch carried these pruned items (guids of this source, URLs of any): keep their
+    tombstones for another retention period."""
+    for column, values, scope in (
+        (ArticleTombstone.guid, list(guids), ArticleTombstone.source_id == source_id),
+        (ArticleTombstone.url, [url for url in urls if url], None),
+    ):
+        for start in range(0, len(values), 500):
+            statement = (
+                update(ArticleTombstone)
+                .where(column.in_(values[start : start + 500]))
+                .values(seen_at=now)
+            )
+            if scope is not None:
+                statement = statement.where(scope)
+            await session.execute(statement)
+
+
+async def prune_tombstones(session: AsyncSession, *, unseen_since: datetime) -> int:
+    """Drop tombstones no fetch has carried since `unseen_since`, of sources fetched
+    successfully after it (a source that was down did not show the item was gone)."""
+    observed = exists().where(
+        Source.id == ArticleTombstone.source_id, Source.last_success_at > unseen_since
+    )
+    result = await session.execute(
+        delete(ArticleTombstone).where(ArticleTombstone.seen_at < unseen_since, observed)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from bot.emulator import BotAPIEmulator
 from storage import retention
 from storage import sources as source_store
-from storage.models import Article, Source
+from storage.models import Article, ArticleTombstone, Source
 from tests.conftest import feed_bytes
 from tests.e2e.harness import Harness, running_bot, write_sources
 from tests.support.feed_server import FeedServer, withhold_items
@@ -220,4 +220,8 @@ async def test_pruned_articles_are_not_alerted_again(
         assert await bot.article_count() == 1
         async with bot.ctx.sessionmaker() as session:
             (title,) = list(await session.scalars(select(Article.title)))
+            seen = list(await session.scalars(select(ArticleTombstone.seen_at)))
         assert "Lukoil" in title
+        # The feed still carries the pruned items: their tombstones were seen again, so the
+        # retention job keeps them.
+        assert len(seen) == stored and all(at > now for at in seen)

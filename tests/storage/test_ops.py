@@ -123,6 +123,48 @@ async def test_failure_streak_is_notified_once(
         assert again.failing_since == day_later
 
 
+async def test_tombstones_go_once_no_fetch_has_carried_them_for_the_period(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await source_store.sync_sources(
+            session, [("https://a.org/f", "A", None), ("https://b.org/f", "B", None)], T0
+        )
+        a, b = await source_store.list_sources(session)
+        await articles.insert_new(
+            session,
+            a.id,
+            [_article(g, f"https://a.org/{g}") for g in ("gone", "in-feed", "by-url")],
+            T0,
+        )
+        await articles.insert_new(session, b.id, [_article("down", "https://b.org/1")], T0)
+        pruned = await retention.prune_articles(session, older_than=T0 + timedelta(days=1), now=T0)
+        assert pruned == 4
+    later = T0 + timedelta(days=20)
+    async with sessionmaker() as session, session.begin():
+        # A's feed still carries "in-feed"; another source links "by-url"'s page. The same
+        # guid from another source is a different item.
+        await retention.mark_seen(session, a.id, guids=["in-feed"], urls=[], now=later)
+        await retention.mark_seen(
+            session, b.id, guids=["gone"], urls=["https://a.org/by-url"], now=later
+        )
+    end = T0 + timedelta(days=40)
+    async with sessionmaker() as session, session.begin():
+        # A was fetched just now; B has been down since before the period.
+        await source_store.record_success(
+            session, a.id, now=end, next_fetch_at=end, etag=None, last_modified=None
+        )
+        await source_store.record_success(
+            session, b.id, now=T0, next_fetch_at=end, etag=None, last_modified=None
+        )
+    async with sessionmaker() as session, session.begin():
+        dropped = await retention.prune_tombstones(session, unseen_since=end - timedelta(days=30))
+    assert dropped == 1
+    async with sessionmaker() as session:
+        left = set(await session.scalars(select(ArticleTombstone.guid)))
+    assert left == {"in-feed", "by-url", "down"}
+
+
 async def test_retention_prunes_old_articles_but_keeps_waiting_ones_and_dedupe_keys(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
