@@ -10,7 +10,7 @@ import html
 import logging
 from datetime import timedelta
 
-from telegram.error import TelegramError
+from telegram.error import NetworkError, RetryAfter, TelegramError
 
 from bot.context import CustomContext
 from storage import pages, retention
@@ -56,7 +56,11 @@ def failure_notice(name: str, url: str, since: str, error: str | None) -> str:
 
 
 async def source_alarm_job(context: CustomContext) -> None:
-    """Tell every admin once when a source has failed for a day (until it recovers)."""
+    """Tell every admin once when a source has failed for a day (until it recovers).
+
+    The notice is claimed before it is sent, so several instances never both tell; when it
+    reached no admin because Telegram could not be reached, the claim is undone and the next
+    run (every ten minutes) tries again."""
     app = context.app
     now = app.clock.now()
     async with app.sessionmaker() as session, session.begin():
@@ -65,12 +69,24 @@ async def source_alarm_job(context: CustomContext) -> None:
             await source_store.mark_failure_notified(
                 session, (source.id for source in failing), now=now
             )
+    untold = []
     for source in failing:
         since = source.failing_since.isoformat(timespec="minutes") if source.failing_since else "?"
         logger.warning("Source %s has failed since %s", source.url, since)
         text = failure_notice(source.name, source.url, since, source.last_error)
+        told = retry = False
         for admin_id in sorted(app.settings.admin_ids):
             try:
                 await context.bot.send_message(admin_id, text)
-            except TelegramError as error:
+                told = True
+            except (NetworkError, RetryAfter) as error:  # Telegram unreachable or busy
+                retry = True
+                logger.warning("Could not notify admin %d (will retry): %s", admin_id, error)
+            except TelegramError as error:  # blocked, never started the bot: final
                 logger.warning("Could not notify admin %d: %s", admin_id, error)
+        if retry and not told:
+            untold.append(source.id)
+    if untold:
+        # No admin heard of these because Telegram could not be reached: the next run retries.
+        async with app.sessionmaker() as session, session.begin():
+            await source_store.unmark_failure_notified(session, untold, notified_at=now)

@@ -301,3 +301,15 @@ async def mark_failure_notified(
     await session.execute(
         update(Source).where(Source.id.in_(list(source_ids))).values(failure_notified_at=now)
     )
+
+
+async def unmark_failure_notified(
+    session: AsyncSession, source_ids: Iterable[int], *, notified_at: datetime
+) -> None:
+    """The notice marked at `notified_at` reached no admin: let the next run tell them.
+    A mark from a later run (another instance) is left alone."""
+    await session.execute(
+        update(Source)
+        .where(Source.id.in_(list(source_ids)), Source.failure_notified_at == notified_at)
+        .values(failure_notified_at=None)
+    )
