@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -214,14 +215,7 @@ async def disable_source(
     await session.execute(
         update(Source)
         .where(Source.id == source_id)
-        .values(
-            enabled=False,
-            last_fetch_at=now,
-            claimed_until=None,
-            consecutive_errors=Source.consecutive_errors + 1,
-            failing_since=func.coalesce(Source.failing_since, now),
-            last_error=error[:2000],
-        )
+        .values(enabled=False, **_failed_fetch(now, error))
     )
 
 
@@ -263,15 +257,19 @@ async def record_failure(
     await session.execute(
         update(Source)
         .where(Source.id == source_id)
-        .values(
-            last_fetch_at=now,
-            next_fetch_at=next_fetch_at,
-            consecutive_errors=Source.consecutive_errors + 1,
-            last_error=error[:2000],
-            claimed_until=None,
-            failing_since=func.coalesce(Source.failing_since, now),
-        )
+        .values(next_fetch_at=next_fetch_at, **_failed_fetch(now, error))
     )
+
+
+def _failed_fetch(now: datetime, error: str) -> dict[str, Any]:
+    """What every failed fetch records: one more error in a row, since when it has failed."""
+    return {
+        "last_fetch_at": now,
+        "consecutive_errors": Source.consecutive_errors + 1,
+        "last_error": error[:2000],
+        "claimed_until": None,
+        "failing_since": func.coalesce(Source.failing_since, now),
+    }
 
 
 async def failing_unnotified(session: AsyncSession, failing_before: datetime) -> list[SourceRecord]:
