@@ -35,13 +35,8 @@ async def serve(application: NewsbotApplication, settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     leader: asyncio.Task[None] | None = None
-    started = False
     try:
-        await application.initialize()
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.start()
-        started = True
+        await start_application(application)
         leader = await _receive_updates(application, settings)
         await stop.wait()
         logger.info("Stopping: finishing in-flight work")
@@ -50,16 +45,30 @@ async def serve(application: NewsbotApplication, settings: Settings) -> None:
             leader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await leader
-        updater = application.updater
-        if updater is not None and updater.running:
-            await updater.stop()
-        if started and application.running:
-            await application.stop()
-        if application.post_stop is not None:
-            await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown is not None:
-            await application.post_shutdown(application)
+        await stop_application(application)
+
+
+async def start_application(application: NewsbotApplication) -> None:
+    """initialize → post_init → start, as `run_polling` does; updates are the caller's."""
+    await application.initialize()
+    if application.post_init is not None:
+        await application.post_init(application)
+    await application.start()
+
+
+async def stop_application(application: NewsbotApplication) -> None:
+    """Stop polling, then stop → post_stop → shutdown → post_shutdown; safe after a start
+    that failed half-way (the sandbox and the tests' harness stop the bot this way too)."""
+    updater = application.updater
+    if updater is not None and updater.running:
+        await updater.stop()
+    if application.running:
+        await application.stop()
+    if application.post_stop is not None:
+        await application.post_stop(application)
+    await application.shutdown()
+    if application.post_shutdown is not None:
+        await application.post_shutdown(application)
 
 
 async def _receive_updates(

@@ -33,6 +33,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import APP_KEY, AppContext, NewsbotApplication
 from bot.emulator import BotAPIEmulator
+from bot.lifecycle import start_application, stop_application
 from bot.sandbox.chatlog import ChatLog
 from bot.sandbox.feeds import FeedServer
 from bot.sandbox.replay import FeedReplayer
@@ -139,10 +140,7 @@ class Sandbox:
         catalogue = self._catalogue or load_catalogue(settings.topics_file)
         app = build_application(settings, sources=self.replayer.sources(), catalogue=catalogue)
         self.app = app
-        await app.initialize()
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
+        await start_application(app)
         assert app.updater is not None
         await app.updater.start_polling(timeout=10, allowed_updates=Update.ALL_TYPES)
 
@@ -157,24 +155,13 @@ class Sandbox:
             await self._web.cleanup()
             self._web = None
         if self.app is not None:
-            await self._stop_bot(self.app)
+            await stop_application(self.app)
             self.app = None
         await self.feeds.stop()
         await self.emulator.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    async def _stop_bot(self, app: NewsbotApplication) -> None:
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(work, name=f"sandbox {name}")

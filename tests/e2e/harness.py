@@ -1,8 +1,8 @@
 """Runs the real newsbot `Application` against the Bot API emulator and a real feed server.
 
 The lifecycle is the one `run_polling` drives (initialize → post_init → start → polling →
-stop → post_stop → shutdown → post_shutdown), run by hand so that the test's event loop can
-also host the emulator and the feed server.
+stop → post_stop → shutdown → post_shutdown), through bot.lifecycle as `newsbot run` and the
+sandbox drive it, so that the test's event loop can also host the emulator and the feed server.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.context import APP_KEY, AppContext, NewsbotApplication
 from bot.emulator import BotAPIEmulator, SentMessage
+from bot.lifecycle import start_application, stop_application
 from bot.sources import load_sources
 from bot.topics import load_catalogue
 from storage.models import Article, OutboxEntry, OutboxStatus
@@ -122,18 +123,10 @@ async def running_bot(
         sources=load_sources(settings.sources_file),
         catalogue=load_catalogue(settings.topics_file),
     )
-    await app.initialize()
-    assert app.post_init is not None
-    await app.post_init(app)
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(timeout=1, allowed_updates=Update.ALL_TYPES)
     try:
+        await start_application(app)
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=1, allowed_updates=Update.ALL_TYPES)
         yield Harness(emulator=emulator, feeds=feeds, app=app, settings=settings)
     finally:
-        await app.updater.stop()
-        await app.stop()
-        assert app.post_stop is not None and app.post_shutdown is not None
-        await app.post_stop(app)
-        await app.shutdown()
-        await app.post_shutdown(app)
+        await stop_application(app)
