@@ -2,8 +2,10 @@
 
 The items go through the same steps as an ingest (parse, normalise, summarise, classify) plus
 story clustering, without a database: an operator sees each item's title, link, time, summary,
-topics and story cluster. Items of one feed that repeat each other share a cluster id (the
-1-based position of the cluster's first item).
+topics and story cluster. Items of one feed that repeat each other word for word (headline and
+lead) share a cluster id, the 1-based position of the cluster's first item: one feed is one
+source, and ingest merges a source's items only then (bot.stories). Untitled items, which
+ingest skips, are counted on stderr.
 
 Exceptions::
 
@@ -20,11 +22,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.dedupe import StoryCandidate, find_story, signature
+from bot.dedupe import signature
 from bot.feeds.errors import FeedError
 from bot.feeds.fetch import fetch_feed
 from bot.feeds.normalize import normalize_feed
@@ -65,6 +68,13 @@ class CheckedItem:
         }
 
 
+class CheckedFeed(NamedTuple):
+    """A feed's items as the bot sees them, and how many it skips for having no title."""
+
+    items: list[CheckedItem]
+    untitled: int
+
+
 def inspect_feed(
     body: bytes,
     *,
@@ -72,26 +82,23 @@ def inspect_feed(
     catalogue: TopicCatalogue,
     now: datetime,
     content_type: str | None = None,
-) -> list[CheckedItem]:
+) -> CheckedFeed:
     """Parse, normalise, summarise, classify and cluster a feed's items, as ingest does."""
     feed = parse_feed(body, url=url, content_type=content_type)
     articles = normalize_feed(feed, feed_url=url, fetched_at=now)
     items: list[CheckedItem] = []
-    earlier: list[StoryCandidate] = []
+    repeated: dict[tuple[int, ...] | int, int] = {}
+    untitled = 0
     for article in articles:
-        if not article.title:
+        if not article.title:  # ingest stores no untitled item: nothing to alert with
+            untitled += 1
             continue
         position = len(items) + 1
         summary = make_summary(article.summary_source, title=article.title)
         topics = catalogue.classify(article.title, summary, article.categories)
-        sig = signature(article.title, summary)
-        # Every item counts as its own source here: one feed rarely repeats itself, and when
-        # it does the operator should see it.
-        story = find_story(
-            sig, source_id=position, published_at=article.published_at, earlier=earlier
-        )
-        story = story or position
-        earlier.append(StoryCandidate(story, position, article.published_at, sig))
+        # One feed is one source: as in ingest (bot.stories), its items are one story only
+        # when it repeats a headline and lead word for word.
+        story = repeated.setdefault(signature(article.title, summary) or position, position)
         items.append(
             CheckedItem(
                 title=article.title,
@@ -104,7 +111,7 @@ def inspect_feed(
                 story=story,
             )
         )
-    return items
+    return CheckedFeed(items, untitled)
 
 
 async def read_target(target: str) -> tuple[bytes, str, str | None]:
@@ -132,7 +139,7 @@ def _read_file(target: str) -> tuple[bytes, str, str | None]:
     return body, path.resolve().as_uri(), None
 
 
-async def check_feed(target: str, catalogue: TopicCatalogue) -> list[CheckedItem]:
+async def check_feed(target: str, catalogue: TopicCatalogue) -> CheckedFeed:
     """Fetch or read ``target`` and inspect its items."""
     body, url, content_type = await read_target(target)
     try:
@@ -178,9 +185,14 @@ def run_check_feed(target: str, *, as_json: bool, topics_file: Path | None) -> i
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     try:
-        items = asyncio.run(check_feed(target, catalogue))
+        items, untitled = asyncio.run(check_feed(target, catalogue))
     except CheckFeedError as error:
         print(f"newsbot: {error}", file=sys.stderr)
         return EXIT_UNREADABLE
     print(render_json(items) if as_json else render_text(items))
+    if untitled:
+        print(
+            f"newsbot: {untitled} item(s) without a title left out (the bot skips them too)",
+            file=sys.stderr,
+        )
     return 0

@@ -241,9 +241,9 @@ class Ingestor:
             if article.title
         ]
         inserted = await article_store.insert_new(session, source.id, candidates, now)
-        # A story another source already told is stored and classified, and alerted only to
-        # chats that have not had it.
-        repeats = await assign_stories(
+        # A story already told (by another source, or by this one word for word) is stored and
+        # classified, and alerted only to chats that have not had it (bot.stories).
+        assigned = await assign_stories(
             session, source.id, [(inserted[c.guid], c) for c in candidates if c.guid in inserted]
         )
         push = should_push(source.never_fetched)
@@ -257,7 +257,7 @@ class Ingestor:
                 candidate.title, candidate.summary, candidate.categories
             )
             await article_store.set_topics(session, article_id, topics)
-            if article_id in repeats:
+            if article_id in assigned.new_sources:
                 # Chats already alerted to the story get "Also: <this source>" edited in.
                 await edits.mark_story_edits(session, article_id, now=now)
             if matcher is None:
@@ -267,7 +267,7 @@ class Ingestor:
             chats = await chat_store.subscribers(
                 session, topics=topics, keywords=keywords, subscribed_before=now
             )
-            if article_id in repeats and chats:
+            if article_id in assigned.repeats and chats:
                 # One alert per story: only chats that had none for it get this one (they
                 # match only this wording, or the first copy came from a first fetch).
                 chats -= await edits.chats_alerted_to_story(session, article_id)

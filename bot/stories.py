@@ -1,9 +1,15 @@
 """One story, one alert: put each newly stored article into a story cluster.
 
-The first article of a story is its own story (``story_id`` = its id). A later article from
-another source whose headline and lead are a near-duplicate (bot.dedupe) within the window
-joins the earlier article's story; ingest stores and classifies it but queues no alert, since
-subscribers already got the story, and `/latest` names it under "Also:".
+The first article of a story is its own story (``story_id`` = its id). A later article joins
+an earlier one's story when, within the window,
+
+* another source's headline and lead are a near-duplicate of it (bot.dedupe): the story's
+  alert gains "Also: <source>" and `/latest` names it;
+* or the same source carries it again word for word (the same headline and lead words) under
+  a new guid and URL: a republished item, which must not alert its subscribers twice. A
+  source's reworded item stays its own story: an update, a live blog's next entry.
+
+Either way ingest stores and classifies it but alerts only chats that have not had the story.
 
 Candidates are read from the database (storage.articles.story_members), bounded in number, so
 the cost per ingest does not grow with the archive. They are prepared once per ingest
@@ -18,6 +24,7 @@ alert, never a wrong merge.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,22 +59,43 @@ def decode_signature(text: str | None) -> tuple[int, ...]:
     return tuple(int(body[i : i + _SLOT_HEX], 16) for i in range(0, len(body), _SLOT_HEX))
 
 
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    """Of the articles just stored: those that joined an earlier story (`repeats`: alerted
+    only to chats that have not had the story), and of those, the ones another source told
+    (`new_sources`: the story's sent alerts gain "Also: <source>")."""
+
+    repeats: frozenset[int] = frozenset()
+    new_sources: frozenset[int] = frozenset()
+
+
 async def assign_stories(
     session: AsyncSession,
     source_id: int,
     stored: Iterable[tuple[int, NewArticle]],
-) -> set[int]:
-    """Give each (article id, article) just stored by `source_id` its story; return the ids of
-    those that joined an earlier story from another source (no alert for them)."""
+) -> Assigned:
+    """Give each (article id, article) just stored by `source_id` its story."""
     fresh = list(stored)
     if not fresh:
-        return set()
+        return Assigned()
     times = [article.published_at for _, article in fresh]
+    published_from = min(times) - DEFAULT_WINDOW
+    published_to = max(times) + DEFAULT_WINDOW
+    signatures = {
+        article_id: signature(article.title, article.summary) for article_id, article in fresh
+    }
+    own = await article_store.stories_by_signature(
+        session,
+        source_id=source_id,
+        signatures=(encode_signature(sig) for sig in signatures.values()),
+        published_from=published_from,
+        published_to=published_to,
+    )
     members = await article_store.story_members(
         session,
         exclude_source=source_id,
-        published_from=min(times) - DEFAULT_WINDOW,
-        published_to=max(times) + DEFAULT_WINDOW,
+        published_from=published_from,
+        published_to=published_to,
         limit=MAX_CANDIDATES,
     )
     pool = StoryPool(
@@ -79,13 +107,21 @@ async def assign_stories(
         )
         for m in members
     )
-    joined: set[int] = set()
+    repeats: set[int] = set()
+    new_sources: set[int] = set()
     for article_id, article in fresh:
-        sig = signature(article.title, article.summary)
-        story_id = pool.find(sig, source_id=source_id, published_at=article.published_at)
+        sig = signatures[article_id]
+        text = encode_signature(sig)
+        story_id = own.get(text) if text else None
+        if story_id is None:
+            story_id = pool.find(sig, source_id=source_id, published_at=article.published_at)
+            if story_id is not None:
+                new_sources.add(article_id)
         if story_id is None:
             story_id = article_id
         else:
-            joined.add(article_id)
-        await article_store.set_story(session, article_id, story_id, encode_signature(sig))
-    return joined
+            repeats.add(article_id)
+        if text:
+            own.setdefault(text, story_id)  # a second copy in the same fetch
+        await article_store.set_story(session, article_id, story_id, text)
+    return Assigned(frozenset(repeats), frozenset(new_sources))

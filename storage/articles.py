@@ -200,6 +200,36 @@ async def story_members(
     ]
 
 
+async def stories_by_signature(
+    session: AsyncSession,
+    *,
+    source_id: int,
+    signatures: Iterable[str],
+    published_from: datetime,
+    published_to: datetime,
+) -> dict[str, int]:
+    """{signature: story id} of this source's articles in the window with one of these exact
+    signatures: the source telling a story again word for word under a new guid and URL."""
+    wanted = sorted({sig for sig in signatures if sig})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        rows = await session.execute(
+            select(Article.signature, Article.story_id)
+            .where(
+                Article.source_id == source_id,
+                Article.signature.in_(wanted[start : start + 500]),
+                Article.story_id.is_not(None),
+                Article.published_at >= published_from,
+                Article.published_at <= published_to,
+            )
+            .order_by(Article.id)
+        )
+        for sig, story_id in rows:
+            if sig is not None and story_id is not None:
+                found.setdefault(sig, story_id)
+    return found
+
+
 async def set_story(session: AsyncSession, article_id: int, story_id: int, signature: str) -> None:
     await session.execute(
         update(Article)

@@ -46,6 +46,30 @@ async def test_json_of_a_file_has_exactly_the_contract_keys(tmp_path: Path) -> N
     assert items[0]["story"] == 1
 
 
+async def test_one_feed_merges_only_word_for_word_repeats(tmp_path: Path) -> None:
+    """As ingest does for one source: Ukrinform's look-alike daily reports (casualty toll,
+    shelling of settlements) stay separate stories; the same item republished under a new
+    guid and link is the first one's story; an untitled item is left out, and said so."""
+    text = feed_bytes("ukrinform-lastnews-2026-10-04.rss.xml").decode("utf-8")
+    start = text.index("<item")
+    first = text[start : text.index("</item>", start) + len("</item>")]
+    republished = first.replace("4170803", "4170999")
+    untitled = (
+        "<item><guid>no-title</guid><link>https://www.ukrinform.net/x.html</link>"
+        "<description>Only a lead.</description></item>"
+    )
+    feed = tmp_path / "ukrinform.xml"
+    end = text.index("</channel>")
+    feed.write_text(text[:end] + republished + untitled + text[end:], encoding="utf-8")
+    code, out, err = await _check(tmp_path, str(feed), "--json")
+    assert code == 0, err
+    items = json.loads(out)
+    assert len(items) == 31
+    assert [item["story"] for item in items] == [*range(1, 31), 1]
+    assert items[-1]["title"] == items[0]["title"]
+    assert "1 item(s) without a title left out" in err
+
+
 async def test_undated_items_have_null_published(tmp_path: Path) -> None:
     feed = FEEDS / "heise-newsticker-2018-10.rss0.90.rdf.xml"
     code, out, err = await _check(tmp_path, str(feed), "--json")

@@ -213,3 +213,46 @@ async def test_an_alert_that_can_no_longer_be_edited_is_let_go(
             await asyncio.sleep(0.2)
         assert bot.ctx.editor is not None and bot.ctx.editor.edited == 0
         assert [m.method for m in emulator.messages_to(ALICE)[before:]] == ["sendmessage"]
+
+
+async def test_a_source_republishing_a_story_word_for_word_does_not_alert_again(
+    emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    """The Kyiv Independent puts its Lukoil item out again under a "-2" link and a new guid
+    (as its real archive does with some stories): Alice has had it, so nothing is sent or
+    edited; Bob, who subscribed in between, gets it once."""
+    full = feed_bytes(KYIV)
+    first = ITEM.search(full)
+    assert first is not None and LUKOIL_TITLE.encode() in first.group()
+    again = (
+        first.group()
+        .replace(b"6ac1ddbe9780d3006a1eb0c4", b"6ac1ddbe9780d3006a1eb0c4-2")
+        .replace(b"lukoil-deal-nyt-reports/", b"lukoil-deal-nyt-reports-2/")
+    )
+    assert again != first.group()
+    republished = full[: first.start()] + again + full[first.start() :]
+    feeds.serve("/kyiv.rss", withhold_items(full, 1))
+    sources = write_sources(
+        tmp_path / "sources.toml", [("The Kyiv Independent", feeds.url("/kyiv.rss"))]
+    )
+
+    async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
+        await bot.command(ALICE, "/subscribe sanctions")
+        assert await bot.wait_for_articles(at_least=14) == 14
+        feeds.serve("/kyiv.rss", full)
+        before = len(emulator.messages_to(ALICE))
+        (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
+        assert push.plain_text.startswith(LUKOIL_TITLE)
+        await bot.outbox_idle()
+        await bot.command(BOB, "/subscribe sanctions")
+        bob_before = len(emulator.messages_to(BOB))
+
+        feeds.serve("/kyiv.rss", republished)
+        assert await bot.wait_for_articles(at_least=16) == 16
+        hits = feeds.hits("/kyiv.rss")
+        await bot.wait_until(lambda: feeds.hits("/kyiv.rss") >= hits + 2, what="two more fetches")
+        await bot.outbox_idle()
+        assert len(emulator.messages_to(ALICE)) == before + 1  # no second alert, no edit
+        (bob_push,) = emulator.messages_to(BOB)[bob_before:]
+        assert bob_push.plain_text.startswith(LUKOIL_TITLE)
+        assert "Also:" not in bob_push.plain_text

@@ -1,4 +1,5 @@
-"""Story clusters against real databases: a near-duplicate from another source joins the story."""
+"""Story clusters against real databases: a near-duplicate from another source joins the story,
+and so does the same source's word-for-word republication."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.stories import assign_stories, decode_signature, encode_signature
+from bot.stories import Assigned, assign_stories, decode_signature, encode_signature
 from storage import articles, pages, sources
 from storage.models import Article
 from storage.records import NewArticle
@@ -53,12 +54,12 @@ async def _source(session: AsyncSession, url: str, name: str) -> int:
 
 async def _store(
     session: AsyncSession, source_id: int, *items: NewArticle
-) -> tuple[dict[str, int], set[int]]:
+) -> tuple[dict[str, int], Assigned]:
     inserted = await articles.insert_new(session, source_id, list(items), T0)
-    joined = await assign_stories(
+    assigned = await assign_stories(
         session, source_id, [(inserted[a.guid], a) for a in items if a.guid in inserted]
     )
-    return inserted, joined
+    return inserted, assigned
 
 
 async def _story_ids(session: AsyncSession) -> dict[str, int | None]:
@@ -72,13 +73,13 @@ async def test_near_duplicate_from_another_source_joins_the_story(
     async with sessionmaker() as session, session.begin():
         kyiv = await _source(session, "https://kyiv.example/rss", "The Kyiv Independent")
         wire = await _source(session, "https://wire.example/rss", "Wire")
-        first, joined = await _store(session, kyiv, _article("lukoil", TITLE), OTHER)
-        assert joined == set()
+        first, assigned = await _store(session, kyiv, _article("lukoil", TITLE), OTHER)
+        assert assigned == Assigned()
         # Each first article is its own story.
         assert await _story_ids(session) == {"lukoil": first["lukoil"], "other": first["other"]}
 
-        copy, joined = await _store(session, wire, _article("copy", EDITED, hours=2))
-        assert joined == {copy["copy"]}
+        copy, assigned = await _store(session, wire, _article("copy", EDITED, hours=2))
+        assert assigned.repeats == assigned.new_sources == {copy["copy"]}
         assert (await _story_ids(session))["copy"] == first["lukoil"]
 
         stories = await articles.get_stories(
@@ -100,12 +101,40 @@ async def test_same_source_late_copy_and_unrelated_stay_separate(
         again, joined_again = await _store(session, kyiv, _article("update", EDITED, hours=1))
         late, joined_late = await _store(session, wire, _article("late", EDITED, hours=50))
         unrelated, joined_unrelated = await _store(session, wire, OTHER)
-        assert joined_again == joined_late == joined_unrelated == set()
+        assert joined_again == joined_late == joined_unrelated == Assigned()
         ids = await _story_ids(session)
         assert ids["update"] == again["update"]
         assert ids["late"] == late["late"]
         assert ids["other"] == unrelated["other"]
         assert (await articles.get_stories(session, [first["lukoil"]]))[first["lukoil"]].also == ()
+
+
+async def test_same_source_republishing_word_for_word_joins_its_story(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """A feed that puts the same headline and lead out again under a new guid and URL (a
+    "-2" slug, a CMS re-import) must not alert its subscribers a second time; no "Also:"
+    either, as no new source told it."""
+    async with sessionmaker() as session, session.begin():
+        kyiv = await _source(session, "https://kyiv.example/rss", "The Kyiv Independent")
+        first, _ = await _store(session, kyiv, _article("lukoil", TITLE))
+        again, assigned = await _store(
+            session, kyiv, _article("lukoil-2", TITLE, hours=3), _article("lukoil-3", TITLE)
+        )
+        assert assigned.repeats == {again["lukoil-2"], again["lukoil-3"]}
+        assert assigned.new_sources == set()
+        ids = await _story_ids(session)
+        assert ids["lukoil-2"] == ids["lukoil-3"] == first["lukoil"]
+        assert (await articles.get_stories(session, [first["lukoil"]]))[first["lukoil"]].also == ()
+        # Two copies of a new story in one fetch are one story too.
+        pair, assigned = await _store(
+            session,
+            kyiv,
+            _article("new-a", "Kherson ferry resumes"),
+            _article("new-b", "Kherson ferry resumes"),
+        )
+        assert assigned.repeats == {pair["new-b"]}
+        assert (await _story_ids(session))["new-b"] == pair["new-a"]
 
 
 def test_signature_text_round_trips() -> None:
