@@ -62,8 +62,10 @@ async def test_overall_rate_spaces_sends_across_chats() -> None:
     await asyncio.gather(*(_send(limiter, recorder, chat) for chat in range(1, 11)))
     times = sorted(at for at, _ in recorder.calls)
     assert len(times) == 10
-    assert min(_gaps(times)) >= 0.018  # 1/50 s, less scheduling noise
-    assert times[-1] - times[0] >= 9 * 0.018
+    # Slots are booked 1/50 s apart, so ten sends span at least nine gaps; one send released
+    # late (a busy loop) can sit closer to the next, which is why no single gap is asserted:
+    # what Telegram counts, sends per second, the window check bounds (tests below).
+    assert times[-1] - times[0] >= 9 * 0.0195
 
 
 class SlowRecorder(Recorder):
