@@ -24,8 +24,10 @@ import re
 import shlex
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeAlias
+
+from storage.records import PendingAlert
 
 logger = logging.getLogger(__name__)
 
@@ -263,3 +265,28 @@ def _shorter_watches(phrase: str, watched: frozenset[str]) -> frozenset[str]:
 
 def _is_word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
+
+
+def with_matched_watches(alert: PendingAlert) -> PendingAlert:
+    """The alert with only those of the chat's watches (`PendingAlert.watches`) that its story
+    satisfies, named on the story (`Story.watched`), so the alert can say which watch brought
+    it and offer to stop that one rather than mute a topic the chat never followed."""
+    if not alert.watches:
+        return alert
+    story = alert.story
+    found = KeywordMatcher(value for _id, value in alert.watches).matches(
+        "\n".join((story.title, story.summary, *story.categories))
+    )
+    matched = []
+    for sub_id, value in alert.watches:
+        try:
+            name = render_watch(parse_watch(value))
+        except KeywordError:
+            continue
+        if name in found:
+            matched.append((sub_id, value))
+    return replace(
+        alert,
+        watches=tuple(matched),
+        story=replace(story, watched=tuple(value for _id, value in matched)),
+    )

@@ -1,12 +1,14 @@
-"""The buttons under each alert: "More on <topic>" and "Mute <topic>"; and the last resort
-for any other button.
+"""The buttons under each alert: "More on <topic>" and "Mute <topic>", or, when a keyword
+watch brought the alert, "Stop watching “<watch>”"; and the last resort for any other button.
 
 `alert_keyboard` is what the sender attaches to a single alert (see `bot.app`); its data is
-`more:<slug>` (anyone may press it: it only reads) and `mute:<slug>` (admins, in groups).
+`more:<slug>` (anyone may press it: it only reads), `mute:<slug>` and `unwatch:<subscription
+id>` (admins, in groups).
 """
 
 from __future__ import annotations
 
+import gettext
 import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -33,25 +35,40 @@ def primary_topic(topics: frozenset[str], catalogue: TopicCatalogue) -> Topic | 
 def alert_keyboard(
     alert: PendingAlert, catalogue: TopicCatalogue, locales: Locales
 ) -> InlineKeyboardMarkup | None:
-    """ "More on Ukraine" and "Mute Ukraine" for an alert with a topic; None without one."""
+    """ "More on Ukraine" and "Mute Ukraine" for an alert on a topic the chat follows; "More on
+    Ukraine" and "Stop watching “drone”" for one a watch brought (the chat follows no topic of
+    it, so there is none to mute); None when there is nothing to offer."""
     topic = primary_topic(alert.story.topics, catalogue)
-    if topic is None:
-        return None
     t = locales.get(alert.language)
     _ = t.gettext
-    name = topic_name(t, topic)
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    _("More on {topic}").format(topic=name), callback_data=f"more:{topic.slug}"
-                ),
-                InlineKeyboardButton(
-                    _("Mute {topic}").format(topic=name), callback_data=f"mute:{topic.slug}"
-                ),
-            ]
-        ]
-    )
+    row = []
+    if topic is not None:
+        name = topic_name(t, topic)
+        row.append(
+            InlineKeyboardButton(
+                _("More on {topic}").format(topic=name), callback_data=f"more:{topic.slug}"
+            )
+        )
+    if alert.watches:
+        sub_id, watch = alert.watches[0]
+        row.append(
+            InlineKeyboardButton(
+                _("Stop watching “{keyword}”").format(keyword=_short(watch)),
+                callback_data=f"unwatch:{sub_id}",
+            )
+        )
+    elif topic is not None:
+        row.append(
+            InlineKeyboardButton(
+                _("Mute {topic}").format(topic=name), callback_data=f"mute:{topic.slug}"
+            )
+        )
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def _short(watch: str, limit: int = 24) -> str:
+    """A watch short enough for a button's label."""
+    return watch if len(watch) <= limit else watch[: limit - 1].rstrip() + "…"
 
 
 async def on_button(update: Update, context: CustomContext) -> None:
@@ -63,6 +80,9 @@ async def on_button(update: Update, context: CustomContext) -> None:
     _ = t.gettext
     app = context.app
     kind, _sep, slug = (query.data or "").partition(":")
+    if kind == "unwatch" and chat is not None:
+        await _unwatch(update, context, chat.id, slug, t)
+        return
     topic = app.catalogue.get(slug)
     if chat is None or topic is None:
         await query.answer(_("That button is out of date."))
@@ -106,6 +126,35 @@ async def on_button(update: Update, context: CustomContext) -> None:
         await query.answer(_("This chat does not follow {topic}.").format(topic=name))
 
 
+async def _unwatch(
+    update: Update,
+    context: CustomContext,
+    chat_id: int,
+    sub_id: str,
+    t: gettext.NullTranslations,
+) -> None:
+    """Stop the keyword watch that brought an alert (only this chat's own watch)."""
+    query = update.callback_query
+    assert query is not None
+    _ = t.gettext
+    if not await may_change(update, context):
+        await query.answer(admins_only(t), show_alert=True)
+        return
+    removed = None
+    if sub_id.isdigit():
+        async with context.app.sessionmaker() as session, session.begin():
+            removed = await chat_store.remove_subscription_by_id(
+                session, chat_id, int(sub_id), SubscriptionKind.KEYWORD
+            )
+    if removed is None:
+        await query.answer(_("This chat no longer watches that keyword."))
+        return
+    await query.answer(
+        _("Stopped watching “{keyword}”. /subscribe {keyword} to undo.").format(keyword=removed),
+        show_alert=True,
+    )
+
+
 def _thread(update: Update) -> int | None:
     message = update.effective_message
     return message.message_thread_id if message is not None and message.is_topic_message else None
@@ -122,7 +171,7 @@ async def on_stale_button(update: Update, context: CustomContext) -> None:
 
 
 def build() -> list[BaseHandler[Update, CustomContext, None]]:
-    return [CallbackQueryHandler(on_button, pattern=r"^(more|mute):")]
+    return [CallbackQueryHandler(on_button, pattern=r"^(more|mute|unwatch):")]
 
 
 def build_fallback() -> list[BaseHandler[Update, CustomContext, None]]:

@@ -167,6 +167,26 @@ async def followed_topics(
     return {chat_id: frozenset(values) for chat_id, values in followed.items()}
 
 
+async def keyword_watches(
+    session: AsyncSession, chat_ids: Iterable[int]
+) -> dict[int, tuple[tuple[int, str], ...]]:
+    """Each chat's keyword watches as (subscription id, watch); chats with none are absent."""
+    ids = sorted(set(chat_ids))
+    watches: dict[int, list[tuple[int, str]]] = {}
+    for start in range(0, len(ids), 1000):
+        rows = await session.execute(
+            select(Subscription.chat_id, Subscription.id, Subscription.value)
+            .where(
+                Subscription.chat_id.in_(ids[start : start + 1000]),
+                Subscription.kind == SubscriptionKind.KEYWORD,
+            )
+            .order_by(Subscription.id)
+        )
+        for chat_id, sub_id, value in rows:
+            watches.setdefault(chat_id, []).append((sub_id, value))
+    return {chat_id: tuple(found) for chat_id, found in watches.items()}
+
+
 async def threads_for(
     session: AsyncSession, chat_ids: Iterable[int], topics: Iterable[str]
 ) -> dict[int, int]:
@@ -363,6 +383,20 @@ async def remove_subscription(
         .returning(Subscription.id)
     )
     return result.first() is not None
+
+
+async def remove_subscription_by_id(
+    session: AsyncSession, chat_id: int, sub_id: int, kind: SubscriptionKind
+) -> str | None:
+    """Remove this chat's subscription `sub_id` of `kind`; its value, or None if it had none."""
+    result = await session.execute(
+        delete(Subscription)
+        .where(
+            Subscription.id == sub_id, Subscription.chat_id == chat_id, Subscription.kind == kind
+        )
+        .returning(Subscription.value)
+    )
+    return result.scalar_one_or_none()
 
 
 async def count_subscriptions(session: AsyncSession, chat_id: int, kind: SubscriptionKind) -> int:

@@ -19,10 +19,8 @@ from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.articles import get_stories
-from storage.chats import followed_topics
 from storage.models import Article, Chat, OutboxEntry, OutboxStatus
-from storage.outbox import claim_rows
+from storage.outbox import as_seen_by_chats, claim_rows
 from storage.records import PendingAlert
 
 # Alerts older than this are not edited: a message that far back is rarely looked at again.
@@ -136,8 +134,7 @@ async def claim_edits(
     rows = await claim_rows(session, query, edit_due_at=now + lease)
     if not rows:
         return []
-    stories = await get_stories(session, (row[3] for row in rows))
-    followed = await followed_topics(session, (row[1] for row in rows))
+    seen = await as_seen_by_chats(session, [(row[1], row[3]) for row in rows])
     return [
         (
             PendingAlert(
@@ -145,14 +142,15 @@ async def claim_edits(
                 chat_id=chat_id,
                 chat_type=chat_type,
                 attempts=0,
-                story=stories[article_id].seen_by(followed.get(chat_id, frozenset())),
+                story=seen[chat_id, article_id][0],
                 message_thread_id=thread_id,
                 language=language,
+                watches=seen[chat_id, article_id][1],
             ),
             message_id,
         )
         for outbox_id, chat_id, chat_type, article_id, message_id, thread_id, language in rows
-        if article_id in stories and message_id is not None
+        if (chat_id, article_id) in seen and message_id is not None
     ]
 
 

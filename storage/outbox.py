@@ -39,7 +39,7 @@ from bot.delivery.policy import place
 from storage import chats as chat_store
 from storage.articles import dialect_insert, get_stories
 from storage.models import OUTBOX_LIVE, ArticleTopic, Chat, OutboxEntry, OutboxStatus
-from storage.records import ChatSettings, PendingAlert
+from storage.records import ChatSettings, PendingAlert, Story
 
 ENQUEUE_BATCH = 1000
 _Columns = TypeVarTuple("_Columns")
@@ -114,6 +114,33 @@ def _due_at() -> ColumnElement[datetime]:
     )
 
 
+async def as_seen_by_chats(
+    session: AsyncSession, pairs: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], tuple[Story, tuple[tuple[int, str], ...]]]:
+    """{(chat id, article id): (the story as that chat is shown it, the chat's keyword watches
+    when no topic it follows brought the story)}; articles no longer stored are absent.
+
+    The story names only the topics the chat follows (`Story.seen_by`); a chat that follows
+    none of them was brought by a watch, and its watches come along for the bot to name."""
+    stories = await get_stories(session, (article_id for _chat, article_id in pairs))
+    chats = {chat_id for chat_id, _article in pairs}
+    followed = await chat_store.followed_topics(session, chats)
+    by_keyword = {
+        chat_id
+        for chat_id, article_id in pairs
+        if article_id in stories and not stories[article_id].topics & followed.get(chat_id, set())
+    }
+    watches = await chat_store.keyword_watches(session, by_keyword) if by_keyword else {}
+    return {
+        (chat_id, article_id): (
+            stories[article_id].seen_by(followed.get(chat_id, frozenset())),
+            watches.get(chat_id, ()) if chat_id in by_keyword else (),
+        )
+        for chat_id, article_id in pairs
+        if article_id in stories
+    }
+
+
 async def claim_due(
     session: AsyncSession, *, now: datetime, lease: timedelta, limit: int
 ) -> list[PendingAlert]:
@@ -146,19 +173,19 @@ async def claim_due(
     rows = await claim_rows(session, query, status=OutboxStatus.CLAIMED, lease_until=now + lease)
     if not rows:
         return []
-    stories = await get_stories(session, (row[4] for row in rows))
-    followed = await chat_store.followed_topics(session, (row[1] for row in rows))
+    seen = await as_seen_by_chats(session, [(row[1], row[4]) for row in rows])
     return [
         PendingAlert(
             outbox_id=outbox_id,
             chat_id=chat_id,
             chat_type=chat_type,
             attempts=attempts,
-            story=stories[article_id].seen_by(followed.get(chat_id, frozenset())),
+            story=seen[chat_id, article_id][0],
             digest=digest,
             silent=silent,
             message_thread_id=thread_id,
             language=language,
+            watches=seen[chat_id, article_id][1],
         )
         for (
             outbox_id,

@@ -73,6 +73,9 @@ class Story:
     topics: frozenset[str] = frozenset()
     # The other sources that carried the same story (bot.stories), earliest first.
     also: tuple[str, ...] = ()
+    # The chat's keyword watches that brought it, when no topic it follows did (an alert's
+    # view: bot.keywords.with_matched_watches).
+    watched: tuple[str, ...] = ()
 
     def seen_by(self, followed: frozenset[str]) -> Story:
         """The story as a chat that follows the topics `followed` is shown it: with only the
@@ -141,3 +144,6 @@ class PendingAlert:
     silent: bool = False  # disable_notification
     message_thread_id: int | None = None  # the forum topic to post in
     language: str | None = None  # the chat's, for the alert's buttons
+    # The chat's keyword watches (subscription id, watch) when it follows none of the story's
+    # topics: a watch brought the alert, and the bot names it (bot.keywords decides which).
+    watches: tuple[tuple[int, str], ...] = ()

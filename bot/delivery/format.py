@@ -89,6 +89,8 @@ def render_story(
     source = story.source_name.strip() or translator.gettext("Source")
     url = safe_url(story.url)
     topics = _topic_line(story, topic_names)
+    # The chat's keyword watches that brought the alert: why it came, when no topic did.
+    watched = truncate(" · ".join(f"“{w}”" for w in story.watched), MAX_TITLE_CHARS)
     when = "  🕒 " + _when(story.published_at, translator) if show_time else ""
     footer_plain = "📰 " + source + when
     # The same story from other sources (bot.stories): named, never alerted again.
@@ -101,7 +103,7 @@ def render_story(
     footer_plain += also
     head_plain = heading or ""
 
-    fixed = len(head_plain) + len(title) + len(footer_plain) + len(topics) + 12
+    fixed = len(head_plain) + len(title) + len(footer_plain) + len(topics) + len(watched) + 15
     summary = truncate(summary, max(0, MAX_MESSAGE_CHARS - fixed))
 
     parts: list[str] = []
@@ -120,6 +122,8 @@ def render_story(
         footer += "\n" + html.escape(also)
     if topics:
         footer += "\n🏷 " + html.escape(topics)
+    if watched:
+        footer += "\n🔎 " + html.escape(watched)
     parts.append(footer)
     return RenderedMessage(text="\n\n".join(parts), parse_mode="HTML")
 

@@ -62,6 +62,7 @@ from bot.delivery.format import (
 )
 from bot.delivery.ratelimit import retry_after_seconds
 from bot.delivery.recorder import Outcome, OutcomeRecorder, Result
+from bot.keywords import with_matched_watches
 from storage import chats as chat_store
 from storage import outbox
 from storage.records import PendingAlert, Story
@@ -268,7 +269,9 @@ class Sender:
 
     def render_alert(self, alert: PendingAlert) -> AlertRendering:
         """One alert as it is sent, in its chat's language, with its buttons (the editor
-        re-renders sent alerts with this too, so an edit changes only what changed)."""
+        re-renders sent alerts with this too, so an edit changes only what changed). An alert
+        a keyword watch brought names the watch."""
+        alert = with_matched_watches(alert)
         message = self._render(alert.story, self._translations(alert.language))
         return message, self._keyboard(alert) if self._keyboard else None
 

@@ -102,10 +102,16 @@ async def test_same_story_from_two_sources_is_one_alert(
         assert bob_push.method == "sendmessage"
         assert bob_push.plain_text.startswith(EDITED_TITLE)
         assert "Also: The Kyiv Independent" in bob_push.plain_text
-        # Bob follows a keyword, no topic: his alert shows all the story's topics.
+        # Bob follows a keyword, no topic: his alert shows all the story's topics, names the
+        # watch that brought it, and offers to stop that watch, not to mute a topic he never
+        # followed.
         (tags,) = [line for line in bob_push.plain_text.splitlines() if line.startswith("🏷 ")]
         assert "Sanctions" in tags and "Ukraine" in tags and "Russia" in tags
-
+        assert "🔎 “may involve”" in bob_push.plain_text.splitlines()
+        assert bob_push.reply_markup is not None
+        (row,) = bob_push.reply_markup["inline_keyboard"]
+        assert [b["text"] for b in row][1] == "Stop watching “may involve”"
+        assert row[0]["callback_data"].startswith("more:")
         hits = feeds.hits("/wire.rss")
         await bot.wait_until(lambda: feeds.hits("/wire.rss") >= hits + 2, what="two more fetches")
         await bot.outbox_idle()
@@ -119,6 +125,22 @@ async def test_same_story_from_two_sources_is_one_alert(
         also = latest.plain_text.split("Also: ", 1)[1].splitlines()[0]
         assert also in {"The Kyiv Independent", "Wire"}
         assert emulator.limit_violations == []
+
+        # Bob stops the watch from his alert's button.
+        answers = len(emulator.callback_answers)
+        emulator.press_button(BOB, bob_push.message_id, row[1]["callback_data"])
+        await bot.wait_until(lambda: len(emulator.callback_answers) > answers, what="an answer")
+        assert emulator.callback_answers[answers].text == (
+            "Stopped watching “may involve”. /subscribe may involve to undo."
+        )
+        listed = await bot.command(BOB, "/subscriptions")
+        assert "may involve" not in listed.plain_text
+        # The same button pressed again removes nothing and says so.
+        emulator.press_button(BOB, bob_push.message_id, row[1]["callback_data"])
+        await bot.wait_until(lambda: len(emulator.callback_answers) > answers + 1, what="one more")
+        assert emulator.callback_answers[answers + 1].text == (
+            "This chat no longer watches that keyword."
+        )
 
 
 PRAVDA = "ukrainskapravda-eng-2026-10-04.rss.xml"
