@@ -20,10 +20,15 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///newsbot.db"
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# The async drivers newsbot ships with, by SQLAlchemy backend name (storage/db.py).
+DATABASE_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+DATABASE_EXAMPLES = "sqlite+aiosqlite:///newsbot.db or postgresql+asyncpg://user@host/db"
 
 
 class Settings(BaseSettings):
@@ -89,6 +94,26 @@ class Settings(BaseSettings):
         url = value.strip().rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Only what storage/db.py can open: SQLite via aiosqlite, PostgreSQL via asyncpg.
+        The messages never repeat the URL, which may hold a password."""
+        url = value.strip()
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError(f"must be a database URL such as {DATABASE_EXAMPLES}") from None
+        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+        wanted = DATABASE_DRIVERS.get(backend)
+        if wanted is None:
+            raise ValueError(
+                f"must be a SQLite or PostgreSQL URL ({DATABASE_EXAMPLES}), not {backend}://"
+            )
+        if driver != wanted:
+            raise ValueError(f"must use {backend}+{wanted}:// (not {parsed.drivername}://)")
         return url
 
     @field_validator("admin_ids", mode="before")

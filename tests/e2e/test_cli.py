@@ -91,6 +91,16 @@ async def test_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "NEWSBOT_POLL_INTERVAL" in err and err.strip().count("\n") == 0
 
 
+async def test_bad_database_url_is_one_line_and_exit_2_for_every_verb(tmp_path: Path) -> None:
+    for url in ("garbage", "mysql://x", "sqlite:///x.db"):
+        env = _env(tmp_path, NEWSBOT_TELEGRAM_TOKEN="1:abc", NEWSBOT_DATABASE_URL=url)
+        for verb in (["stats"], ["sources", "list"], ["db", "current"], ["run"]):
+            code, out, err = await _run(*verb, env=env, cwd=tmp_path)
+            assert (code, out) == (2, ""), (url, verb, err)
+            assert err.startswith("newsbot: NEWSBOT_DATABASE_URL "), (url, verb, err)
+            assert err.strip().count("\n") == 0, (url, verb, err)
+
+
 async def test_db_upgrade(tmp_path: Path) -> None:
     env = _env(tmp_path, NEWSBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     code, out, _ = await _run("db", "upgrade", env=env, cwd=tmp_path)

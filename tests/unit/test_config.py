@@ -75,6 +75,10 @@ def test_toml_file_and_env_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ("NEWSBOT_TELEGRAM_API_URL", "ftp://x", "http:// or https://"),
         ("NEWSBOT_TELEGRAM_TOKEN", "has space", "@BotFather"),
         ("NEWSBOT_HTTP_PORT", "70000", "NEWSBOT_HTTP_PORT"),
+        ("NEWSBOT_DATABASE_URL", "garbage", "NEWSBOT_DATABASE_URL must be a database URL"),
+        ("NEWSBOT_DATABASE_URL", "mysql://x", "SQLite or PostgreSQL URL"),
+        ("NEWSBOT_DATABASE_URL", "sqlite:///x.db", "must use sqlite+aiosqlite://"),
+        ("NEWSBOT_DATABASE_URL", "postgresql://u:pw@h/d", "must use postgresql+asyncpg://"),
     ],
 )
 def test_invalid_values_give_one_clear_line(
@@ -86,6 +90,27 @@ def test_invalid_values_give_one_clear_line(
         load_settings()
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite+aiosqlite:///newsbot.db",
+        "sqlite+aiosqlite://",
+        "postgresql+asyncpg://newsbot:secret@db:5432/newsbot",
+    ],
+)
+def test_supported_database_urls(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", url)
+    assert load_settings().database_url == url
+
+
+def test_database_url_errors_never_repeat_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in ("postgresql://u:hunter22@h/d", "mysql://u:hunter22@h/d", "u:hunter22@@:/"):
+        monkeypatch.setenv("NEWSBOT_DATABASE_URL", url)
+        with pytest.raises(ConfigError) as caught:
+            load_settings()
+        assert "hunter22" not in str(caught.value)
 
 
 def test_missing_token_is_reported_when_needed() -> None:
