@@ -44,7 +44,12 @@ from handlers.errors import on_error
 from handlers.start import register_menus
 from storage import migrate
 from storage import sources as source_store
-from storage.db import create_engine, create_sessionmaker
+from storage.db import (
+    DatabaseUnreachable,
+    create_engine,
+    create_sessionmaker,
+    ensure_reachable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +75,11 @@ def build_application(
 
     async def post_init(application: NewsbotApplication) -> None:
         engine = create_engine(settings.database_url)
+        try:
+            await ensure_reachable(engine)  # one line for the operator, not a traceback
+        except DatabaseUnreachable:
+            await engine.dispose()
+            raise
         await upgrade_schema(engine, migrate.upgrade)  # one instance at a time (PostgreSQL)
         sessionmaker = create_sessionmaker(engine)
         async with sessionmaker() as session, session.begin():

@@ -22,6 +22,7 @@ from bot.sources import SourcesError, load_sources
 from bot.topics import CatalogueError, load_catalogue
 
 EXIT_CONFIG = 2
+EXIT_FAILED = 1  # the command could not do it (a database or Bot API that cannot be reached)
 SANDBOX_INSTEAD = (
     "newsbot: no NEWSBOT_TELEGRAM_TOKEN, so this is the sandbox "
     "(the real bot, a simulated Telegram, replayed feeds)"
@@ -65,17 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, code: int = EXIT_CONFIG) -> int:
     print(f"newsbot: {message}", file=sys.stderr)
-    return EXIT_CONFIG
+    return code
 
 
 async def _db(database_url: str, action: str, revision: str | None) -> str | None:
     from storage import migrate
-    from storage.db import create_engine
+    from storage.db import create_engine, ensure_reachable
 
     engine = create_engine(database_url)
     try:
+        await ensure_reachable(engine)
         if action == "upgrade":
             await migrate.upgrade(engine)
         elif action == "downgrade" and revision is not None:
@@ -113,6 +115,7 @@ def _run(settings: Settings) -> int:
     if settings.telegram_token is None:
         return _sandbox(settings, SANDBOX_INSTEAD)
     from bot.app import build_application, run
+    from storage.db import DatabaseUnreachable
 
     try:
         sources = load_sources(settings.sources_file)
@@ -121,7 +124,10 @@ def _run(settings: Settings) -> int:
         return _fail(str(error))
     # RetryAfter.retry_after as a timedelta, PTB's coming default, without its warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    run(build_application(settings, sources=sources, catalogue=catalogue), settings)
+    try:
+        run(build_application(settings, sources=sources, catalogue=catalogue), settings)
+    except DatabaseUnreachable as error:
+        return _fail(str(error), EXIT_FAILED)
     return 0
 
 
@@ -135,9 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     setup_logging(settings.log_level, token, webhook_secret)
     if args.command == "db":
-        revision = asyncio.run(
-            _db(settings.database_url, args.db_command, getattr(args, "revision", None))
-        )
+        from storage.db import DatabaseUnreachable
+
+        try:
+            revision = asyncio.run(
+                _db(settings.database_url, args.db_command, getattr(args, "revision", None))
+            )
+        except DatabaseUnreachable as error:
+            return _fail(str(error), EXIT_FAILED)
         print(f"database at revision {revision or 'base (empty)'}")
         return 0
     if args.command in opscli.COMMANDS:

@@ -4,7 +4,8 @@ They work on the database directly (the schema is upgraded first, as `newsbot ru
 they can run next to a running bot: a source added here is picked up at the bot's next
 scheduler tick. Sources added here have origin "cli": the sources-file sync leaves them alone.
 
-Exit codes: 0 done, 1 the command could not do what was asked (unknown source, bad file).
+Exit codes: 0 done, 1 the command could not do what was asked (unknown source, bad file, a
+database that cannot be reached: one line on stderr, its URL without the password).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from bot.sources import MIN_INTERVAL
 from storage import migrate
 from storage import sources as source_store
 from storage import stats as stats_store
-from storage.db import create_engine, create_sessionmaker
+from storage.db import DatabaseUnreachable, create_engine, create_sessionmaker, ensure_reachable
 from storage.records import SourceRecord
 
 COMMANDS = frozenset({"sources", "stats"})
@@ -66,7 +67,10 @@ def main(args: argparse.Namespace, database_url: str) -> int:
         action = partial(_import, path=args.file)
     else:
         action = _export
-    return asyncio.run(_with_db(database_url, action))
+    try:
+        return asyncio.run(_with_db(database_url, action))
+    except DatabaseUnreachable as error:
+        return _err(str(error))
 
 
 async def _with_db(
@@ -74,6 +78,7 @@ async def _with_db(
 ) -> int:
     engine = create_engine(database_url)
     try:
+        await ensure_reachable(engine)
         await migrate.upgrade(engine)
         return await action(create_sessionmaker(engine))
     finally:

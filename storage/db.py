@@ -9,10 +9,12 @@ one fails at once with "database is locked", which the busy timeout cannot help 
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -56,6 +58,40 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+class DatabaseUnreachable(Exception):
+    """No connection to the database could be opened; the message is one line for an
+    operator and shows the URL without its password."""
+
+
+def display_url(url: str) -> str:
+    """The URL as an operator may see it: the password, if any, masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, socket.gaierror):
+        return "unknown host"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    if isinstance(error, DBAPIError):
+        return _reason(error.orig) if isinstance(error.orig, BaseException) else str(error)
+    text = (getattr(error, "strerror", None) or str(error) or type(error).__name__).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+async def ensure_reachable(engine: AsyncEngine) -> None:
+    """Open and close one connection, or raise `DatabaseUnreachable` saying why."""
+    try:
+        async with engine.connect():
+            pass
+    except (OSError, TimeoutError, DBAPIError) as error:
+        url = engine.url.render_as_string(hide_password=True)
+        reason = _reason(error)
+        raise DatabaseUnreachable(f"cannot reach the database at {url}: {reason}") from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

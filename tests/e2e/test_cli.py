@@ -101,6 +101,28 @@ async def test_bad_database_url_is_one_line_and_exit_2_for_every_verb(tmp_path: 
             assert err.strip().count("\n") == 0, (url, verb, err)
 
 
+async def test_unreachable_database_is_one_line_without_the_password(
+    emulator: BotAPIEmulator, tmp_path: Path
+) -> None:
+    url = f"postgresql+asyncpg://newsbot:hunter22@127.0.0.1:{_free_port()}/newsbot"
+    env = _env(
+        tmp_path,
+        NEWSBOT_DATABASE_URL=url,
+        NEWSBOT_TELEGRAM_TOKEN=emulator.token,
+        NEWSBOT_TELEGRAM_API_URL=emulator.api_url,
+        NEWSBOT_HTTP_PORT="0",
+        NEWSBOT_LOG_LEVEL="WARNING",
+    )
+    shown = url.replace("hunter22", "***")
+    for verb in (["stats"], ["sources", "list"], ["sources", "export"], ["db", "current"]):
+        code, out, err = await _run(*verb, env=env, cwd=tmp_path)
+        assert (code, out) == (1, ""), (verb, err)
+        assert err == f"newsbot: cannot reach the database at {shown}: connection refused\n"
+    code, _, err = await _run("run", env=env, cwd=tmp_path)
+    assert code == 1
+    assert err == f"newsbot: cannot reach the database at {shown}: connection refused\n"
+
+
 async def test_db_upgrade(tmp_path: Path) -> None:
     env = _env(tmp_path, NEWSBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     code, out, _ = await _run("db", "upgrade", env=env, cwd=tmp_path)
