@@ -141,14 +141,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     webhook_secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     setup_logging(settings.log_level, token, webhook_secret)
     if args.command == "db":
+        from alembic.util import CommandError
+
         from storage.db import DatabaseUnreachable
 
+        target = getattr(args, "revision", None)
         try:
-            revision = asyncio.run(
-                _db(settings.database_url, args.db_command, getattr(args, "revision", None))
-            )
+            revision = asyncio.run(_db(settings.database_url, args.db_command, target))
         except DatabaseUnreachable as error:
             return _fail(str(error), EXIT_FAILED)
+        except CommandError as error:  # an unknown revision: like an unknown source, exit 1
+            reason = (str(error).strip().splitlines() or ["unknown revision"])[0]
+            return _fail(f"cannot {args.db_command} to {target}: {reason}", EXIT_FAILED)
         print(f"database at revision {revision or 'base (empty)'}")
         return 0
     if args.command in opscli.COMMANDS:

@@ -130,6 +130,10 @@ async def test_db_upgrade(tmp_path: Path) -> None:
     assert code == 0 and f"database at revision {migrate.head_revision()}" in out
     code, out, _ = await _run("db", "downgrade", "base", env=env, cwd=tmp_path)
     assert code == 0 and "base (empty)" in out
+    code, out, err = await _run("db", "downgrade", "bogus", env=env, cwd=tmp_path)
+    assert (code, out) == (1, "")
+    assert err.startswith("newsbot: cannot downgrade to bogus: ") and "'bogus'" in err
+    assert err.count("\n") == 1
 
 
 async def test_run_serves_commands_health_and_stops_cleanly_on_sigterm(
