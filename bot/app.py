@@ -211,7 +211,7 @@ def build_application(
         if isinstance(ctx, AppContext):
             await ctx.http.close()
             await ctx.engine.dispose()
-        logger.info("newsbot stopped")
+            logger.info("newsbot stopped")  # not after a start that failed: its error says it
 
     builder: Any = (
         ApplicationBuilder()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -124,11 +125,34 @@ def _run(settings: Settings) -> int:
         return _fail(str(error))
     # RetryAfter.retry_after as a timedelta, PTB's coming default, without its warning.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    from telegram.error import InvalidToken, NetworkError
+
+    api = settings.telegram_api_url
     try:
         run(build_application(settings, sources=sources, catalogue=catalogue), settings)
     except DatabaseUnreachable as error:
         return _fail(str(error), EXIT_FAILED)
+    except InvalidToken:  # PTB's message repeats the token: never print it
+        return _fail(f"the Bot API at {api} rejected NEWSBOT_TELEGRAM_TOKEN")
+    except NetworkError as error:  # TimedOut too
+        return _fail(f"cannot reach the Bot API at {api}: {_network_reason(error)}", EXIT_FAILED)
     return 0
+
+
+def _network_reason(error: BaseException) -> str:
+    """Why a Bot API request failed, from the first cause that says it plainly."""
+    from telegram.error import TimedOut
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host"
+        if isinstance(seen, TimeoutError | TimedOut):
+            return "timed out"
+        seen = seen.__cause__ or seen.__context__
+    return "network error"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

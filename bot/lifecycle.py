@@ -67,6 +67,9 @@ async def stop_application(application: NewsbotApplication) -> None:
     if application.post_stop is not None:
         await application.post_stop(application)
     await application.shutdown()
+    # A start that failed in `initialize` (getMe could not reach the Bot API) leaves the
+    # Application uninitialised, so its shutdown skips the bot, whose HTTP sessions are open.
+    await application.bot.shutdown()
     if application.post_shutdown is not None:
         await application.post_shutdown(application)
 

@@ -123,6 +123,40 @@ async def test_unreachable_database_is_one_line_without_the_password(
     assert err == f"newsbot: cannot reach the database at {shown}: connection refused\n"
 
 
+async def test_unreachable_bot_api_is_one_line_without_the_token(tmp_path: Path) -> None:
+    token = "123456:AAE-not-to-be-printed_XYZ"
+    api = f"http://127.0.0.1:{_free_port()}"
+    env = _env(
+        tmp_path,
+        NEWSBOT_TELEGRAM_TOKEN=token,
+        NEWSBOT_TELEGRAM_API_URL=api,
+        NEWSBOT_HTTP_PORT="0",
+        NEWSBOT_LOG_LEVEL="DEBUG",
+    )
+    code, out, err = await _run("run", env=env, cwd=tmp_path)
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        f"newsbot: cannot reach the Bot API at {api}: connection refused"
+    )
+    assert "Traceback" not in err and "Unclosed" not in err
+    assert token.split(":", 1)[1] not in out + err
+
+
+async def test_rejected_token_is_one_line_without_the_token(
+    emulator: BotAPIEmulator, tmp_path: Path
+) -> None:
+    token = "123456:AAE-not-to-be-printed_XYZ"
+    env = _env(
+        tmp_path,
+        NEWSBOT_TELEGRAM_TOKEN=token,
+        NEWSBOT_TELEGRAM_API_URL=emulator.api_url,
+        NEWSBOT_HTTP_PORT="0",
+    )
+    code, out, err = await _run("run", env=env, cwd=tmp_path)
+    assert (code, out) == (2, "")
+    assert err == (f"newsbot: the Bot API at {emulator.api_url} rejected NEWSBOT_TELEGRAM_TOKEN\n")
+
+
 async def test_db_upgrade(tmp_path: Path) -> None:
     env = _env(tmp_path, NEWSBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     code, out, _ = await _run("db", "upgrade", env=env, cwd=tmp_path)
