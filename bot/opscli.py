@@ -113,8 +113,16 @@ async def _list(maker: async_sessionmaker[AsyncSession]) -> int:
 
 
 def _valid_url(url: str) -> bool:
+    """An http(s) URL with a host: no spaces anywhere ("https://exa mple.org/" is two words
+    to a fetcher), a port that is a port."""
+    if any(ch.isspace() for ch in url):
+        return False
     parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number in range)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 async def _add(
@@ -146,6 +154,8 @@ async def _remove(maker: async_sessionmaker[AsyncSession], target: str) -> int:
         return 0
     if result is source_store.RemoveResult.FROM_FILE:
         return _err(f"{target} comes from the sources file: remove it there")
+    if record is not None:  # found, but not enabled: removed before (or gone with a 410)
+        return _err(f"source {record.id} is already removed: {record.url}")
     return _err(f"no such source: {target}")
 
 

@@ -70,6 +70,11 @@ async def test_sources_commands(database_url: str, tmp_path: Path) -> None:
         "sources", "add", "not a url", database_url=database_url, cwd=tmp_path
     )
     assert code == 1 and "not an http(s) URL" in err
+    for bad in ("https://exa mple.org/x", "https://example.org:99999/x", "https:///x"):
+        code, out, err = await _newsbot(
+            "sources", "add", bad, database_url=database_url, cwd=tmp_path
+        )
+        assert (code, out) == (1, "") and "not an http(s) URL" in err, bad
 
     opml = tmp_path / "feeds.opml"
     opml.write_bytes(_opml(120))
@@ -88,7 +93,11 @@ async def test_sources_commands(database_url: str, tmp_path: Path) -> None:
     code, out, _ = await _newsbot("sources", "remove", "1", database_url=database_url, cwd=tmp_path)
     assert code == 0 and "removed: 1" in out
     code, _, err = await _newsbot("sources", "remove", "1", database_url=database_url, cwd=tmp_path)
-    assert code == 1 and "no such source" in err
+    assert code == 1 and "source 1 is already removed: https://example.org/feed" in err
+    code, _, err = await _newsbot(
+        "sources", "remove", "999", database_url=database_url, cwd=tmp_path
+    )
+    assert code == 1 and "no such source: 999" in err
 
     code, out, _ = await _newsbot("sources", "export", database_url=database_url, cwd=tmp_path)
     assert code == 0
