@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from bot.feeds.normalize import normalize_feed
 from bot.feeds.parse import parse_feed
 from bot.summary import make_summary
 from bot.topics import CatalogueError, TopicCatalogue, load_catalogue
+
+XML_POSITION = re.compile(r"^<unknown>:(\d+):(\d+): ")
 
 _WEB_SCHEMES = ("http", "https")
 FETCH_TIMEOUT = 20.0
@@ -151,7 +154,18 @@ async def check_feed(target: str, catalogue: TopicCatalogue) -> CheckedFeed:
             content_type=content_type,
         )
     except FeedError as error:
-        raise CheckFeedError(f"{target} is not a feed: {error}") from error
+        raise CheckFeedError(f"{target} is not a feed: {_parse_reason(error)}") from error
+
+
+def _parse_reason(error: FeedError) -> str:
+    """The parser's reason once: without its own "not a feed: " and the URL the line names
+    already, and with expat's "<unknown>:2:0:" as a line and column."""
+    reason = str(error)
+    url = getattr(error, "url", None)
+    if url:
+        reason = reason.removesuffix(f" ({url})")
+    reason = reason.removeprefix("not a feed: ")
+    return XML_POSITION.sub(r"line \1, column \2: ", reason)
 
 
 def render_json(items: Sequence[CheckedItem]) -> str:

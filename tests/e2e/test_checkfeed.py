@@ -105,5 +105,10 @@ async def test_bad_inputs_give_one_line_and_non_zero_exit(tmp_path: Path) -> Non
             assert out == ""
             assert err.count("\n") == 1 and err.startswith("newsbot: "), err
             assert target in err
+        not_xml = tmp_path / "notes.txt"
+        not_xml.write_text("hello\n<html>x</html>\n", encoding="utf-8")
+        code, out, err = await _check(tmp_path, str(not_xml))
+        assert (code, out) == (1, "")
+        assert err == f"newsbot: {not_xml} is not a feed: line 2, column 0: syntax error\n"
     finally:
         await server.stop()
