@@ -99,7 +99,9 @@ def _when(record: SourceRecord) -> str:
 def _state(record: SourceRecord) -> str:
     if not record.enabled:
         return "disabled"
-    return f"failing({record.consecutive_errors})" if record.consecutive_errors else "ok"
+    if record.consecutive_errors:
+        return f"failing({record.consecutive_errors})"
+    return "new" if record.last_fetch_at is None else "ok"  # "ok" only once a fetch worked
 
 
 async def _list(maker: async_sessionmaker[AsyncSession]) -> int:

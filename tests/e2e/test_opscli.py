@@ -89,6 +89,8 @@ async def test_sources_commands(database_url: str, tmp_path: Path) -> None:
     code, out, _ = await _newsbot("sources", "list", database_url=database_url, cwd=tmp_path)
     assert code == 0 and len(out.strip().splitlines()) == 1 + 121
     assert "cli" in out and "never" in out
+    states = {line.split()[1] for line in out.strip().splitlines()[1:]}
+    assert states == {"new"}  # never fetched: not "ok" yet
 
     code, out, _ = await _newsbot("sources", "remove", "1", database_url=database_url, cwd=tmp_path)
     assert code == 0 and "removed: 1" in out
