@@ -14,8 +14,8 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import ChatMember, Update
-from telegram.error import TelegramError
+from telegram import CallbackQuery, ChatMember, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import CustomContext
@@ -67,6 +67,24 @@ async def reply(update: Update, text: str, **kwargs: object) -> None:
     if message is None:
         return
     await message.reply_text(text, do_quote=False, **kwargs)  # type: ignore[arg-type]
+
+
+async def edit_button_message(
+    query: CallbackQuery, text: str | None = None, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the message a pressed button belongs to: its HTML text, or only its keyboard.
+
+    Telegram refuses an edit that changes nothing ("message is not modified"): a double tap,
+    or two presses racing, ask for the message it already shows, so that answer means done.
+    """
+    try:
+        if text is None:
+            await query.edit_message_reply_markup(reply_markup)
+        else:
+            await query.edit_message_text(text, reply_markup=reply_markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
 
 
 def argument(update: Update) -> str:

@@ -27,7 +27,6 @@ from collections.abc import Callable
 from datetime import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import CustomContext
@@ -38,6 +37,7 @@ from handlers.common import (
     admins_only,
     argument,
     command,
+    edit_button_message,
     may_change,
     quote,
     register_chat,
@@ -410,13 +410,9 @@ async def on_button(update: Update, context: CustomContext) -> None:
     await query.answer(t.gettext("Saved."))
     if (saved.settings, saved.language) == (chat.settings, chat.language):
         return  # the menu already shows this
-    try:
-        await query.edit_message_text(
-            describe(t, saved, saved.settings), reply_markup=menu(t, saved, saved.settings)
-        )
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
+    await edit_button_message(
+        query, describe(t, saved, saved.settings), reply_markup=menu(t, saved, saved.settings)
+    )
 
 
 def build() -> list[BaseHandler[Update, CustomContext, None]]:

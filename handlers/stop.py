@@ -12,7 +12,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import CustomContext
-from handlers.common import admins_only, command, may_change, register_chat, reply, translator
+from handlers.common import (
+    admins_only,
+    command,
+    edit_button_message,
+    may_change,
+    register_chat,
+    reply,
+    translator,
+)
 from storage import chats as chat_store
 
 
@@ -55,19 +63,20 @@ async def on_button(update: Update, context: CustomContext) -> None:
         return
     if query.data == "stop:no":
         await query.answer(_("Nothing was changed."))
-        await query.edit_message_text(html.escape(_("Nothing was changed.")))
+        await edit_button_message(query, html.escape(_("Nothing was changed.")))
         return
     app = context.app
     async with app.sessionmaker() as session, session.begin():
         await chat_store.delete_chat(session, chat.id)
     await query.answer(_("Deleted."))
-    await query.edit_message_text(
+    await edit_button_message(
+        query,
         html.escape(
             _(
                 "Done: this chat follows nothing and its data is deleted. "
                 "Send /start if you want alerts again."
             )
-        )
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
 from handlers.common import (
     admins_only,
     command,
+    edit_button_message,
     may_change,
     quote,
     register_chat,
@@ -336,7 +337,9 @@ async def on_button(update: Update, context: CustomContext) -> None:
                 topic=name
             )
         )
-        await query.edit_message_reply_markup(topic_keyboard(context, t, _followed_topics(subs)))
+        await edit_button_message(
+            query, reply_markup=topic_keyboard(context, t, _followed_topics(subs))
+        )
         return
     if parts[0] == "uns" and len(parts) == 3:
         kind, value = parts[1], parts[2]
@@ -361,10 +364,10 @@ async def on_button(update: Update, context: CustomContext) -> None:
             subs = await chat_store.list_subscriptions(session, chat.id)
         await query.answer(_("Unsubscribed."))
         if subs:
-            await query.edit_message_reply_markup(unsubscribe_keyboard(context, t, subs))
+            await edit_button_message(query, reply_markup=unsubscribe_keyboard(context, t, subs))
         else:
-            await query.edit_message_text(
-                html.escape(_("This chat follows nothing now. /subscribe to start."))
+            await edit_button_message(
+                query, html.escape(_("This chat follows nothing now. /subscribe to start."))
             )
         return
     await query.answer(_stale(t))

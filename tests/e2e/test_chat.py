@@ -8,11 +8,13 @@ server with the Kyiv Independent's real feed, and SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from bot.emulator import BotAPIEmulator, SentMessage
@@ -165,6 +167,41 @@ async def test_keyboards_settings_and_forged_buttons(
             subs = await session.scalars(select(Subscription).where(Subscription.chat_id == ALICE))
             assert list(subs) == []
         _no_errors(emulator)
+
+
+async def test_double_tapped_buttons_are_not_errors(
+    emulator: BotAPIEmulator,
+    feeds: FeedServer,
+    database_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A second tap asks Telegram to show what the message already shows; its answer
+    # ("message is not modified") means done, not a failure with a traceback.
+    feeds.serve("/kyiv.rss", feed_bytes(KYIV))
+    sources = write_sources(tmp_path / "s.toml", [("Kyiv", feeds.url("/kyiv.rss"))])
+
+    def edits() -> list[int]:
+        return [r.status for r in emulator.requests if r.method == "editmessagetext"]
+
+    with caplog.at_level(logging.ERROR):
+        async with running_bot(
+            emulator, feeds, database_url=database_url, sources_file=sources
+        ) as bot:
+            confirm = await bot.command(ALICE, "/stop")
+            assert await _press(bot, ALICE, confirm, "stop:no") == "Nothing was changed."
+            assert await _press(bot, ALICE, confirm, "stop:no") == "Nothing was changed."
+            confirm = await bot.command(ALICE, "/stop")
+            assert await _press(bot, ALICE, confirm, "stop:yes") == "Deleted."
+            assert await _press(bot, ALICE, confirm, "stop:yes") == "Deleted."
+            await bot.wait_until(lambda: len(edits()) == 4, what="the second taps' edits")
+            async with bot.ctx.sessionmaker() as session:
+                assert await session.get(Chat, ALICE) is None
+        # The bot has stopped, so every handler has finished (and logged what it would).
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert not [m for m in emulator.sent if SORRY in m.plain_text]
+    # Each second tap reached Telegram and was refused as "not modified".
+    assert edits() == [200, 400, 200, 400]
 
 
 async def test_policy_groups_forums_buttons_and_languages(
