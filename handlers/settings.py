@@ -30,7 +30,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import CustomContext
-from bot.delivery.policy import canonical_timezone, format_clock, parse_clock, parse_window
+from bot.delivery.policy import (
+    canonical_timezone,
+    format_clock,
+    parse_clock,
+    parse_window,
+    split_window,
+)
 from bot.i18n import LANGUAGES, Translator, pick_language
 from handlers.common import (
     MAX_ARGUMENT_CHARS,
@@ -256,23 +262,52 @@ async def timezone_command(update: Update, context: CustomContext) -> None:
     await _setting_command(update, context, _timezone)
 
 
+QUIET_SILENT = {"silent", "silently", "тихо"}
+QUIET_HOLD = {"hold", "digest", "дайджест"}
+
+
+def _not_a_time(t: Translator, text: str) -> str:
+    _ = t.gettext
+    return _("{time} is not a time of day: use HH:MM, 00:00–23:59.").format(time=quote(text))
+
+
+def _quiet_problem(t: Translator, words: list[str]) -> str | None:
+    """Why `/quiet <words>` is not a window (with an optional mode), if it is clear why."""
+    _ = t.gettext
+    if len(words) > 1 and parse_window(" ".join(words[:-1])) is not None:
+        return _("{mode} is not a quiet-hours mode: use hold or silent.").format(
+            mode=quote(words[-1])
+        )
+    parts = split_window(" ".join(words))
+    if parts is None:
+        return None
+    bad = next((part for part in parts if parse_clock(part) is None), None)
+    if bad is not None:
+        return _not_a_time(t, bad)
+    if parse_clock(parts[0]) == parse_clock(parts[1]):
+        return _("Quiet hours must start and end at different times.")
+    return None
+
+
 def _quiet(t: Translator, text: str) -> Change | str:
     _ = t.gettext
     words = text.split()
     behaviour: QuietBehaviour | None = None
-    if words and words[-1].lower() in {"silent", "silently", "тихо"}:
+    if words and words[-1].lower() in QUIET_SILENT:
         behaviour, words = QuietBehaviour.SILENT, words[:-1]
-    elif words and words[-1].lower() in {"hold", "digest", "дайджест"}:
+    elif words and words[-1].lower() in QUIET_HOLD:
         behaviour, words = QuietBehaviour.HOLD, words[:-1]
     rest = " ".join(words)
     if rest.lower() in {"off", "none", "no", "вимк"}:
         return lambda s: dataclasses.replace(s, quiet_start=None, quiet_end=None)
     window = parse_window(rest) if rest else None
     if window is None and not (behaviour and not rest):
-        return _(
+        usage = _(
             "Send quiet hours as a time range, e.g. /quiet 23:00-07:00 (add <code>silent</code> "
             "to get alerts without a sound instead of a digest when they end), or /quiet off."
         )
+        problem = _quiet_problem(t, words)
+        return usage if problem is None else problem + "\n" + usage
 
     def change(s: ChatSettings) -> ChatSettings:
         if window is not None:
@@ -288,27 +323,45 @@ async def quiet_command(update: Update, context: CustomContext) -> None:
     await _setting_command(update, context, _quiet)
 
 
+DIGEST_OFF = {"off", "instant", "none"}
+
+
 def _digest(t: Translator, text: str) -> Change | str:
     _ = t.gettext
-    words = text.lower().split()
+    words = text.split()
     usage = _(
         "Choose how alerts come: /digest off (each story at once), /digest hourly, or "
         "/digest daily 08:00 (one digest a day at that time, in your time zone)."
     )
-    if not words or len(words) > 2:
+    if not words:
         return usage
-    if words[0] in {"off", "instant", "none"} and len(words) == 1:
+    mode, rest = words[0].lower(), words[1:]
+    if mode in DIGEST_OFF and not rest:
         return lambda s: dataclasses.replace(s, mode=DeliveryMode.INSTANT)
-    if words[0] == "hourly" and len(words) == 1:
+    if mode == "hourly" and not rest:
         return lambda s: dataclasses.replace(s, mode=DeliveryMode.HOURLY)
-    if words[0] == "daily":
-        at = parse_clock(words[1]) if len(words) == 2 else None
-        if len(words) == 2 and at is None:
-            return usage
-        return lambda s: dataclasses.replace(
-            s, mode=DeliveryMode.DAILY, digest_time=at or s.digest_time
+    if mode == "daily":
+        at = parse_clock(rest[0].lower()) if rest else None
+        if rest and at is None:
+            return _not_a_time(t, rest[0]) + "\n" + usage
+        if len(rest) <= 1:
+            return lambda s: dataclasses.replace(
+                s, mode=DeliveryMode.DAILY, digest_time=at or s.digest_time
+            )
+        known, extra = words[:2], rest[1:]
+    else:
+        known, extra = words[:1], rest
+    if mode in DIGEST_OFF or mode in {"hourly", "daily"}:
+        problem = _("I don't understand {words} after /digest {mode}.").format(
+            words=quote(" ".join(extra)), mode=html.escape(" ".join(known))
         )
-    return usage
+    elif mode == "weekly":
+        problem = _("Weekly digests are not offered: use /digest daily HH:MM or /digest hourly.")
+    else:
+        problem = _("{mode} is not a way to get alerts: use off, hourly or daily.").format(
+            mode=quote(words[0])
+        )
+    return problem + "\n" + usage
 
 
 async def digest_command(update: Update, context: CustomContext) -> None:

@@ -106,10 +106,18 @@ def parse_clock(text: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2) or 0))
 
 
-def parse_window(text: str) -> tuple[time, time] | None:
-    """ "23:00-07:00" (also "23-7", "23:00 to 07:00") → (start, end); equal ends → None."""
+def split_window(text: str) -> tuple[str, str] | None:
+    """ "23:00-07:00" → ("23:00", "07:00"), unchecked; None if there is no separator."""
     parts = _WINDOW_SEPARATORS.split(text.strip(), maxsplit=1)
     if len(parts) != 2:
+        return None
+    return parts[0], parts[1]
+
+
+def parse_window(text: str) -> tuple[time, time] | None:
+    """ "23:00-07:00" (also "23-7", "23:00 to 07:00") → (start, end); equal ends → None."""
+    parts = split_window(text)
+    if parts is None:
         return None
     start, end = parse_clock(parts[0]), parse_clock(parts[1])
     if start is None or end is None or start == end:

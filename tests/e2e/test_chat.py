@@ -169,6 +169,68 @@ async def test_keyboards_settings_and_forged_buttons(
         _no_errors(emulator)
 
 
+async def test_bad_settings_input_says_what_is_wrong(
+    emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    feeds.serve("/kyiv.rss", feed_bytes(KYIV))
+    sources = write_sources(tmp_path / "s.toml", [("Kyiv", feeds.url("/kyiv.rss"))])
+    async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
+        # Bad /digest and /quiet input: the reason, then how to use the command.
+        digest_usage = "Choose how alerts come: /digest off"
+        quiet_usage = "Send quiet hours as a time range"
+        for command, reason, usage in (
+            (
+                "/digest daily 25:00",
+                "“25:00” is not a time of day: use HH:MM, 00:00–23:59.",
+                digest_usage,
+            ),
+            (
+                "/digest weekly",
+                "Weekly digests are not offered: use /digest daily HH:MM or /digest hourly.",
+                digest_usage,
+            ),
+            (
+                "/digest sometimes",
+                "“sometimes” is not a way to get alerts: use off, hourly or daily.",
+                digest_usage,
+            ),
+            (
+                "/digest hourly 08:00",
+                "I don't understand “08:00” after /digest hourly.",
+                digest_usage,
+            ),
+            (
+                "/digest daily 08:00 please",
+                "I don't understand “please” after /digest daily 08:00.",
+                digest_usage,
+            ),
+            (
+                "/quiet 07:00-07:00",
+                "Quiet hours must start and end at different times.",
+                quiet_usage,
+            ),
+            (
+                "/quiet 24:00-07:00",
+                "“24:00” is not a time of day: use HH:MM, 00:00–23:59.",
+                quiet_usage,
+            ),
+            (
+                "/quiet 23:00-07:00 loud",
+                "“loud” is not a quiet-hours mode: use hold or silent.",
+                quiet_usage,
+            ),
+        ):
+            reply = await bot.command(BOB, command)
+            first, _sep, rest = reply.plain_text.partition("\n")
+            assert first == reason and rest.startswith(usage), (command, reply.plain_text)
+        reply = await bot.command(BOB, "/quiet sometimes")  # no clear reason: the usage alone
+        assert reply.plain_text.startswith(quiet_usage)
+        row = await _chat_row(bot, BOB)
+        assert row is not None and row.delivery_mode is DeliveryMode.INSTANT
+        assert row.quiet_start_minute is None
+        _no_errors(emulator)
+
+
 async def test_double_tapped_buttons_are_not_errors(
     emulator: BotAPIEmulator,
     feeds: FeedServer,

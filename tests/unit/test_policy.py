@@ -15,6 +15,7 @@ from bot.delivery.policy import (
     parse_clock,
     parse_window,
     place,
+    split_window,
     zone,
 )
 from storage.models import DeliveryMode, QuietBehaviour
@@ -132,6 +133,12 @@ def test_parse_window() -> None:
     assert parse_window("7-7") is None
     assert parse_window("23:00") is None
     assert parse_window("a-b") is None
+
+
+def test_split_window_keeps_the_parts_to_say_what_is_wrong() -> None:
+    assert split_window("24:00-07:00") == ("24:00", "07:00")
+    assert split_window("7 to 7") == ("7", "7")
+    assert split_window("sometimes") is None
 
 
 def test_timezones_are_iana_names_in_any_case() -> None:
