@@ -20,9 +20,7 @@ what it missed (/latest shows that).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import html
-import zoneinfo
 from collections.abc import Callable
 from datetime import time
 
@@ -32,10 +30,16 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.context import CustomContext
 from bot.delivery.policy import (
     canonical_timezone,
+    close_timezone,
     format_clock,
+    format_offset,
+    offset_timezone,
     parse_clock,
+    parse_offset,
     parse_window,
     split_window,
+    timezone_label,
+    timezones_for_place,
 )
 from bot.i18n import LANGUAGES, Translator, pick_language
 from handlers.common import (
@@ -58,6 +62,9 @@ from storage.records import ChatRecord, ChatSettings
 DIGEST_TIMES = (time(7, 0), time(8, 0), time(12, 0), time(18, 0), time(21, 0))
 QUIET_WINDOWS = ((time(22, 0), time(7, 0)), (time(23, 0), time(7, 0)), (time(0, 0), time(8, 0)))
 Change = Callable[[ChatSettings], ChatSettings]
+# What a setting command's argument means: a change, a change with a line to say before the
+# new settings, or (a str) why it cannot be done.
+Outcome = Change | tuple[Change, str] | str
 
 
 def _minutes(moment: time) -> int:
@@ -93,7 +100,7 @@ def describe(t: Translator, chat: ChatRecord, settings: ChatSettings) -> str:
         _("Alerts: {mode}").format(mode=html.escape(mode)),
         _("Quiet hours: {quiet}").format(quiet=html.escape(quiet)),
         _("Time zone: {zone} (change it with /timezone Europe/Kyiv)").format(
-            zone=html.escape(settings.timezone)
+            zone=html.escape(timezone_label(settings.timezone))
         ),
         _("Language: {language}").format(language=html.escape(language)),
     ]
@@ -181,7 +188,7 @@ async def _save(context: CustomContext, chat: ChatRecord, change: Change) -> Cha
 
 
 async def _setting_command(
-    update: Update, context: CustomContext, build: Callable[[Translator, str], Change | str]
+    update: Update, context: CustomContext, build: Callable[[Translator, str], Outcome]
 ) -> None:
     """Shared shape of /pause, /timezone, /quiet…: check, parse, store, confirm."""
     chat = await register_chat(update, context)
@@ -196,12 +203,14 @@ async def _setting_command(
     if isinstance(outcome, str):
         await reply(update, outcome)
         return
+    change, note = outcome if isinstance(outcome, tuple) else (outcome, None)
     if not await may_change(update, context):
         await reply(update, admins_only(t))
         return
-    saved = await _save(context, chat, outcome)
+    saved = await _save(context, chat, change)
     if saved is not None:
-        await reply(update, describe(t, saved, saved.settings))
+        summary = describe(t, saved, saved.settings)
+        await reply(update, summary if note is None else note + "\n\n" + summary)
 
 
 async def settings_command(update: Update, context: CustomContext) -> None:
@@ -228,7 +237,8 @@ async def resume(update: Update, context: CustomContext) -> None:
     await _setting_command(update, context, _resume)
 
 
-def _timezone(t: Translator, text: str) -> Change | str:
+def _timezone(t: Translator, text: str) -> Outcome:
+    """An IANA name in any case, a UTC offset ("UTC+2", "+05:30") or a city ("kyiv")."""
     _ = t.gettext
     if not text:
         return _(
@@ -236,26 +246,39 @@ def _timezone(t: Translator, text: str) -> Change | str:
             "/timezone America/New_York. Digests and quiet hours follow it."
         )
     name = canonical_timezone(text)
-    if name is None:
-        close = difflib.get_close_matches(
-            text.strip().replace(" ", "_").lower()[:64],
-            [zone.lower() for zone in sorted(zoneinfo.available_timezones())],
-            n=1,
+    if name is not None:
+        return lambda s: dataclasses.replace(s, timezone=name)
+    offset = parse_offset(text)
+    if offset is not None:
+        fixed = offset_timezone(offset)
+        if fixed is None:
+            return _(
+                "{offset} is not an offset any time zone uses: they run from UTC-12:00 to "
+                "UTC+14:00."
+            ).format(offset=quote(text))
+        note = _(
+            "Time zone set to {offset}, a fixed offset: it does not change for daylight saving "
+            "time. To follow a place's clock, send its name, e.g. /timezone Europe/Kyiv."
+        ).format(offset=format_offset(offset))
+        return (lambda s: dataclasses.replace(s, timezone=fixed)), note
+    places = timezones_for_place(text)
+    if len(places) == 1:
+        return lambda s: dataclasses.replace(s, timezone=places[0])
+    if places:
+        return _("{name} could be {zones}. Send the one you mean, e.g. /timezone {zone}.").format(
+            name=quote(text), zones=", ".join(places), zone=places[0]
         )
-        suggestion = canonical_timezone(close[0]) if close else None
-        hint = (
-            " " + _("Did you mean {zone}?").format(zone=html.escape(suggestion))
-            if suggestion
-            else ""
-        )
-        return (
-            _(
-                "I don't know the time zone {name}. Use an IANA name such as Europe/Kyiv or "
-                "America/New_York."
-            ).format(name=quote(text))
-            + hint
-        )
-    return lambda s: dataclasses.replace(s, timezone=name)
+    suggestion = close_timezone(text)
+    hint = (
+        " " + _("Did you mean {zone}?").format(zone=html.escape(suggestion)) if suggestion else ""
+    )
+    return (
+        _(
+            "I don't know the time zone {name}. Use an IANA name such as Europe/Kyiv or "
+            "America/New_York."
+        ).format(name=quote(text))
+        + hint
+    )
 
 
 async def timezone_command(update: Update, context: CustomContext) -> None:

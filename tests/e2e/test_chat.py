@@ -169,6 +169,57 @@ async def test_keyboards_settings_and_forged_buttons(
         _no_errors(emulator)
 
 
+async def test_timezone_takes_offsets_and_places(
+    emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
+) -> None:
+    feeds.serve("/kyiv.rss", feed_bytes(KYIV))
+    sources = write_sources(tmp_path / "s.toml", [("Kyiv", feeds.url("/kyiv.rss"))])
+    async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
+
+        async def timezone(text: str) -> tuple[str, str]:
+            reply = await bot.command(ALICE, f"/timezone {text}")
+            row = await _chat_row(bot, ALICE)
+            assert row is not None
+            return reply.plain_text, row.timezone
+
+        # UTC offsets are fixed zones (whole hours: tzdata's Etc/GMT, whose sign is inverted).
+        for typed, stored, shown in (
+            ("UTC+2", "Etc/GMT-2", "UTC+02:00"),
+            ("UTC-5", "Etc/GMT+5", "UTC-05:00"),
+            ("GMT+3", "Etc/GMT-3", "UTC+03:00"),
+            ("+02:00", "Etc/GMT-2", "UTC+02:00"),
+            ("UTC+5:30", "UTC+05:30", "UTC+05:30"),
+        ):
+            text, row_zone = await timezone(typed)
+            assert row_zone == stored, typed
+            assert f"Time zone set to {shown}, a fixed offset" in text, text
+            assert f"Time zone: {shown} (" in text and "Did you mean" not in text, text
+        text, row_zone = await timezone("UTC+15")
+        assert "“UTC+15” is not an offset any time zone uses" in text and row_zone == "UTC+05:30"
+
+        # A city picks its zone (Kiev is tzdata's old name for Europe/Kyiv).
+        for typed, stored in (
+            ("kyiv", "Europe/Kyiv"),
+            ("new york", "America/New_York"),
+            ("Kiev", "Europe/Kyiv"),
+            ("london", "Europe/London"),
+        ):
+            text, row_zone = await timezone(typed)
+            assert row_zone == stored and f"Time zone: {stored} (" in text, (typed, text)
+        text, _zone = await timezone("eastern")
+        assert "“eastern” could be America/New_York, America/Toronto" in text
+        # A suggestion only for a near spelling; nothing for what is not close to any zone.
+        text, _zone = await timezone("londn")
+        assert (
+            "I don't know the time zone “londn”" in text and "Did you mean Europe/London?" in text
+        )
+        text, row_zone = await timezone("Atlantis+2")
+        assert "I don't know the time zone" in text and "Did you mean" not in text
+        assert row_zone == "Europe/London"
+
+        _no_errors(emulator)
+
+
 async def test_bad_settings_input_says_what_is_wrong(
     emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
 ) -> None:

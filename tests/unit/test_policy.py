@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
 from bot.delivery.policy import (
     Placement,
     canonical_timezone,
+    close_timezone,
     in_window,
     next_hour,
     next_local_time,
+    offset_timezone,
     parse_clock,
+    parse_offset,
     parse_window,
     place,
     split_window,
+    timezone_label,
+    timezones_for_place,
     zone,
 )
 from storage.models import DeliveryMode, QuietBehaviour
@@ -151,3 +156,65 @@ def test_timezones_are_iana_names_in_any_case() -> None:
     assert canonical_timezone("x" * 5000) is None
     assert canonical_timezone("") is None
     assert zone("Not/AZone") is UTC
+    assert timezone_label("Europe/Kyiv") == "Europe/Kyiv"
+
+
+@pytest.mark.parametrize(
+    ("text", "hours", "stored", "label"),
+    [
+        ("UTC+2", 2, "Etc/GMT-2", "UTC+02:00"),  # the zone database's Etc/GMT signs are inverted
+        ("UTC-5", -5, "Etc/GMT+5", "UTC-05:00"),
+        ("GMT+3", 3, "Etc/GMT-3", "UTC+03:00"),
+        ("+02:00", 2, "Etc/GMT-2", "UTC+02:00"),
+        ("utc −3", -3, "Etc/GMT+3", "UTC-03:00"),
+        ("UTC+14", 14, "Etc/GMT-14", "UTC+14:00"),
+        ("UTC-12:00", -12, "Etc/GMT+12", "UTC-12:00"),
+        ("UTC+0", 0, "UTC", "UTC"),
+        ("UTC+5:30", 5.5, "UTC+05:30", "UTC+05:30"),
+        ("+0545", 5.75, "UTC+05:45", "UTC+05:45"),
+        ("UTC-3:30", -3.5, "UTC-03:30", "UTC-03:30"),
+    ],
+)
+def test_utc_offsets_are_fixed_zones(text: str, hours: float, stored: str, label: str) -> None:
+    offset = parse_offset(text)
+    assert offset == timedelta(hours=hours)
+    assert offset_timezone(offset) == stored
+    noon = utc(2026, 1, 15, 12, 0)
+    assert noon.astimezone(zone(stored)).utcoffset() == offset
+    assert timezone_label(stored) == label
+
+
+def test_what_is_not_an_offset_or_out_of_range() -> None:
+    for text in ("UTC", "Europe/Kyiv", "2", "UTC+5:75", "UTC+2 please", "UTC++2"):
+        assert parse_offset(text) is None, text
+    assert offset_timezone(timedelta(hours=15)) is None
+    assert offset_timezone(timedelta(hours=-13)) is None
+    assert zone("UTC+15:00") is UTC  # a hand-edited row out of range: UTC, as unknown names
+
+
+def test_a_fixed_offset_schedules_digests() -> None:
+    settings = ChatSettings(mode=DeliveryMode.DAILY, digest_time=time(8, 0), timezone="UTC+05:30")
+    assert place(settings, utc(2026, 7, 1, 0, 0)).send_at == utc(2026, 7, 1, 2, 30)  # type: ignore[union-attr]
+    hourly = ChatSettings(mode=DeliveryMode.HOURLY, timezone="UTC+05:30")
+    assert place(hourly, utc(2026, 7, 1, 12, 15)).send_at == utc(2026, 7, 1, 12, 30)  # type: ignore[union-attr]
+
+
+def test_places_name_their_zone() -> None:
+    assert timezones_for_place("kyiv") == ("Europe/Kyiv",)
+    assert timezones_for_place("Kiev") == ("Europe/Kyiv",)  # tzdata's alias, resolved
+    assert timezones_for_place("new york") == ("America/New_York",)
+    assert timezones_for_place("LONDON") == ("Europe/London",)
+    assert timezones_for_place("eastern") == ("America/New_York", "America/Toronto")
+    assert timezones_for_place("atlantis") == ()
+    assert timezones_for_place("x" * 5000) == ()
+
+
+def test_only_a_close_spelling_is_suggested() -> None:
+    assert close_timezone("Europe/Kyyiv") == "Europe/Kyiv"
+    assert close_timezone("londn") == "Europe/London"
+    assert close_timezone("new yrok") == "America/New_York"
+    # "UTC+2" is not two hours off UTC; "UTC+22" is no zone at all.
+    assert close_timezone("UTC+2") is None
+    assert close_timezone("UTC+22") is None
+    assert close_timezone("Mars/Olympus") is None
+    assert close_timezone("") is None
