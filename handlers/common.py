@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ARGUMENT_CHARS = 1000  # longer arguments are refused before anything parses them
 MAX_ECHO_CHARS = 40  # how much of a user's word a reply may quote back
+MAX_MESSAGE_CHARS = 4096  # Telegram's limit on a message's text, in UTF-16 code units
+MAX_LISTED = 20  # names a reply lists before "and N more"
+_TAG = re.compile(r"<[^>]*>")
 ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
 
 Callback = Callable[[Update, CustomContext], Coroutine[Any, Any, None]]
@@ -101,6 +105,50 @@ def quote(text: str, limit: int = MAX_ECHO_CHARS) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return f"“{html.escape(text)}”"
+
+
+def listing(t: Translator, names: list[str], limit: int = MAX_LISTED) -> str:
+    """Names (already HTML) joined with commas; past `limit`, the rest as "and N more"."""
+    shown = ", ".join(names[:limit])
+    if len(names) <= limit:
+        return shown
+    more = len(names) - limit
+    return shown + " " + t.ngettext("and {count} more", "and {count} more", more).format(count=more)
+
+
+def message_length(text: str) -> int:
+    """How long Telegram counts an HTML message: its visible text, in UTF-16 code units.
+
+    Our replies escape every "<" that is not one of our tags (`quote`), so removing tags and
+    unescaping leaves what the user sees."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
+
+
+def fit_reply(t: Translator, lines: list[str], footer: list[str]) -> str:
+    """`lines` then `footer`, one per line, cut so the message stays within Telegram's limit.
+
+    Lines that do not fit are left off whole (so no HTML tag is cut) and counted in a last
+    line instead; the footer is always kept."""
+    tail = "\n".join(footer)
+    # Room for the note about lines left off, whatever the count and language.
+    budget = MAX_MESSAGE_CHARS - message_length(tail) - 200
+    kept: list[str] = []
+    used = 0
+    for index, line in enumerate(lines):
+        length = message_length(line) + 1
+        if used + length > budget:
+            left_off = len(lines) - index
+            kept.append(
+                t.ngettext(
+                    "…and {count} more line, left off to keep this message short.",
+                    "…and {count} more lines, left off to keep this message short.",
+                    left_off,
+                ).format(count=left_off)
+            )
+            break
+        kept.append(line)
+        used += length
+    return "\n".join(kept + footer)
 
 
 def thread_of(update: Update) -> int | None:

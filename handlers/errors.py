@@ -6,7 +6,7 @@ import contextlib
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import CustomContext
 from bot.i18n import Translator
@@ -30,6 +30,19 @@ async def _translator(update: Update, context: CustomContext, chat_id: int) -> T
     return context.app.locales.get(language)
 
 
+def _should_apologise(update: Update, error: BaseException | None) -> bool:
+    """Whether telling the chat is worth a message.
+
+    A bug of ours, yes. A Telegram error usually means a message cannot reach the chat at all
+    (blocked, flood wait, network), so no. But Telegram refusing a command's reply (too long,
+    bad markup) leaves the user with silence unless a short apology follows. A refused button
+    answer or edit ("query is too old", "message is not modified") is not worth a message.
+    """
+    if not isinstance(error, TelegramError):
+        return True
+    return isinstance(error, BadRequest) and update.message is not None
+
+
 async def on_error(update: object | None, context: CustomContext) -> None:
     error = context.error
     if isinstance(update, Update):
@@ -40,7 +53,7 @@ async def on_error(update: object | None, context: CustomContext) -> None:
             chat.id if chat else "?",
             exc_info=error,
         )
-        if chat is not None and not isinstance(error, TelegramError):
+        if chat is not None and _should_apologise(update, error):
             try:
                 t = await _translator(update, context, chat.id)
                 await context.bot.send_message(chat.id, t.gettext(SORRY))

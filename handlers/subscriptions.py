@@ -20,6 +20,8 @@ from handlers.common import (
     admins_only,
     command,
     edit_button_message,
+    fit_reply,
+    listing,
     may_change,
     quote,
     register_chat,
@@ -110,7 +112,9 @@ async def subscribe(update: Update, context: CustomContext) -> None:
     already: list[str] = []
     keywords: list[str] = []
     hints: list[str] = []
-    problems: list[str] = []
+    # Refusals grouped by reason, so a long list of bad words gives one line per reason.
+    problems: dict[str, list[str]] = {}
+    over_limit = 0
     now = app.clock.now()
     thread = thread_of(update)
     async with app.sessionmaker() as session, session.begin():
@@ -144,14 +148,7 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                     )
                     continue
                 if keyword_count >= MAX_KEYWORDS_PER_CHAT:
-                    problems.append(
-                        quote(target.typed)
-                        + ": "
-                        + _(
-                            "this chat already watches {count} keywords, the most it can. "
-                            "Remove one with /unsubscribe first."
-                        ).format(count=MAX_KEYWORDS_PER_CHAT)
-                    )
+                    over_limit += 1
                     continue
                 created = await chat_store.add_subscription(
                     session,
@@ -167,11 +164,11 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                 else:
                     already.append(quote(target.keyword))
             elif isinstance(target, InvalidTarget):
-                problems.append(quote(target.typed) + ": " + html.escape(target.explain(_)))
+                problems.setdefault(target.explain(_), []).append(quote(target.typed))
 
     lines: list[str] = []
     if added:
-        lines.append(_("✅ Subscribed to {names}.").format(names=", ".join(added)))
+        lines.append(_("✅ Subscribed to {names}.").format(names=listing(t, added)))
     if keywords:
         lines.append(
             t.ngettext(
@@ -180,15 +177,30 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                 "🔎 Watching the keywords {words}: not topics, so you'll get stories that "
                 "mention them.",
                 len(keywords),
-            ).format(words=", ".join(keywords))
+            ).format(words=listing(t, keywords))
         )
     if already:
-        lines.append(_("Already following {names}.").format(names=", ".join(already)))
+        lines.append(_("Already following {names}.").format(names=listing(t, already)))
+    if over_limit:
+        lines.append(
+            t.ngettext(
+                "Not added: {count} keyword — this chat watches {limit}, the most allowed. "
+                "Remove some with /unsubscribe to make room.",
+                "Not added: {count} keywords — this chat watches {limit}, the most allowed. "
+                "Remove some with /unsubscribe to make room.",
+                over_limit,
+            ).format(count=over_limit, limit=MAX_KEYWORDS_PER_CHAT)
+        )
+    lines.extend(
+        listing(t, words) + ": " + html.escape(reason) for reason, words in problems.items()
+    )
     lines.extend(hints)
-    lines.extend(problems)
+    footer = []
     if added or keywords:
-        lines.append(_("New stories will arrive here as they break. /latest shows the newest now."))
-    await reply(update, "\n".join(lines) or _("Nothing to subscribe to. See /topics."))
+        footer.append(
+            _("New stories will arrive here as they break. /latest shows the newest now.")
+        )
+    await reply(update, fit_reply(t, lines, footer) or _("Nothing to subscribe to. See /topics."))
 
 
 async def unsubscribe(update: Update, context: CustomContext) -> None:

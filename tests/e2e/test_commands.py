@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator, Failure
+from handlers.errors import SORRY
 from tests.conftest import feed_bytes
 from tests.e2e.harness import Harness, running_bot, write_sources
 from tests.support.feed_server import FeedServer
@@ -125,3 +126,30 @@ async def test_helpful_replies_to_odd_input(bot: Harness) -> None:
     assert "too long" in reply.plain_text
     reply = await bot.command(ANN, "/latest atlantis")
     assert "No stored story matches" in reply.plain_text
+
+
+async def test_a_long_subscribe_gets_one_short_reply(bot: Harness) -> None:
+    # 150 keywords in 650 characters: under the input limit, far over the per-chat limit.
+    words = " ".join(f"w{n}" for n in range(150))
+    reply = await bot.command(ANN, f"/subscribe {words}")
+    assert len(reply.plain_text.encode("utf-16-le")) // 2 <= 4096
+    assert "Not added: 125 keywords — this chat watches 25, the most allowed." in reply.plain_text
+    assert reply.plain_text.count("the most") == 1  # said once, not once per keyword
+    listing = (await bot.command(ANN, "/subscriptions")).plain_text
+    assert "“w24”" in listing and "“w25”" not in listing
+
+
+async def test_a_long_list_of_refused_words_still_gets_a_reply(bot: Harness) -> None:
+    # 110 different parts, each refused and quoted back: once a line each, over 4096.
+    symbols = "!?#%.;:=~^"
+    parts = ", ".join([*symbols, *(a + b for a in symbols for b in symbols)])
+    assert len(parts) < 1000
+    reply = await bot.command(ANN, f"/subscribe {parts}")
+    assert "at least one letter or digit" in reply.plain_text
+    assert len(reply.plain_text.encode("utf-16-le")) // 2 <= 4096
+
+
+async def test_a_reply_telegram_refuses_is_followed_by_an_apology(bot: Harness) -> None:
+    bot.emulator.fail_chat(ANN, Failure("too_long", 400, "Bad Request: message is too long"), 1)
+    reply = await bot.command(ANN, "/help")
+    assert reply.plain_text == SORRY  # short, and without the error's text
