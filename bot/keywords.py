@@ -113,6 +113,9 @@ def render_watch(watch: Watch) -> str:
         return watch.required[0]
     parts = [_quoted(term) for term in watch.required]
     parts.extend("-" + _quoted(term) for term in watch.vetoed)
+    if not watch.vetoed and not any(" " in term for term in watch.required):
+        # Without a quote or a "-", "sanctions oil" would read back as one phrase.
+        parts[1:] = ["+" + part for part in parts[1:]]
     return " ".join(parts)
 
 

@@ -22,6 +22,9 @@ from bot.topics import load_catalogue
         ("«Чорне море» -туризм", '"чорне море" -туризм'),
         ('"price cap" -"olive oil"', '"price cap" -"olive oil"'),
         ("oil oil -iran -iran", "oil -iran"),
+        # Two single words, both required: "+" keeps them two terms, not one phrase.
+        ("sanctions +oil", "sanctions +oil"),
+        ("Sanctions +oil +gas", "sanctions +oil +gas"),
         # A single phrase is stored bare, as before operators existed.
         ('"price cap"', "price cap"),
         ("price cap oil", "price cap oil"),
@@ -64,6 +67,12 @@ def test_all_required_terms_must_match_and_any_vetoed_term_vetoes() -> None:
     assert matcher.matches("A price cap on bread") == frozenset()
     assert matcher.matches("Oil prices rise") == frozenset()
     assert matcher.matches("Tomahawks for Kyiv? The tomahawk decision") == {"tomahawk"}
+
+
+def test_a_plus_word_watch_needs_both_words_anywhere() -> None:
+    matcher = KeywordMatcher([normalize_keyword("sanctions +oil")])
+    assert matcher.matches("Oil exports hit by new sanctions") == {"sanctions +oil"}
+    assert matcher.matches("New sanctions on banks") == frozenset()
 
 
 def test_terms_are_whole_words_even_inside_expressions() -> None:
