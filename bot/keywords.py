@@ -44,6 +44,27 @@ _SPACE = " "
 
 _Trie: TypeAlias = dict[str, "_Trie"]
 
+# Words nearly every story has: alone, as a watch or a "+" term, they would flood the chat.
+# As part of a phrase ("the hague") or after "-" they are fine.
+_COMMON_WORDS = """
+    a an the and or but nor if then than so as of in on at to for from by with without
+    about into onto over under up down out off via per upon after before since until
+    while during against between among through across near also just only very not no yes
+    is are was were be been being am do does did done has have had having will would can
+    could shall should may might must it its it's this that these those there here
+    i me my mine we us our ours you your yours he him his she her hers they them their
+    theirs who whom whose what which when where why how all any some each every more most
+    other such own same too again now new said says say one two
+    і й та в у на з із зі до від для по про за під над не ні що як це але або чи він
+    вона воно вони ми ви я його її їх так же ж б би вже ще є був була було були буде
+    коли де тут там який яка яке які цей ця це ці той те ті весь вся все всі усі також
+    бо щоб лише тільки о об при через між після перед без
+    и во с со к ко от под ни это но или ли оно ее её бы уже еще ещё есть был
+    будет где который которая которое которые этот эта эти тот та те всё а из
+    между после только да нет
+"""
+COMMON_WORDS = frozenset(_COMMON_WORDS.split())
+
 
 class KeywordError(ValueError):
     """Text that cannot be a keyword watch; the message is fit to show the user.
@@ -117,6 +138,11 @@ def render_watch(watch: Watch) -> str:
         # Without a quote or a "-", "sanctions oil" would read back as one phrase.
         parts[1:] = ["+" + part for part in parts[1:]]
     return " ".join(parts)
+
+
+def too_vague(term: str) -> bool:
+    """Whether ``term`` (normalised) is too short or too common to watch on its own."""
+    return " " not in term and (len(term) == 1 or term in COMMON_WORDS)
 
 
 def _quoted(term: str) -> str:

@@ -12,13 +12,22 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.keywords import KeywordError, normalize_keyword
+from bot.i18n.data import N_
+from bot.keywords import KeywordError, normalize_keyword, parse_watch, too_vague
 from bot.topics import Topic, TopicCatalogue
 
 MAX_TOPIC_WORDS = 4
 MAX_ARGUMENT_CHARS = 1000
 # Phones type “smart” quotes; apostrophes stay literal so "Putin's" is one word.
 TYPOGRAPHIC_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+TOO_SHORT = N_(
+    "Too short to watch: a single letter or digit is in nearly every story. Use a more "
+    'specific word, or a phrase in quotes, e.g. /subscribe "plan b".'
+)
+TOO_COMMON = N_(
+    "Too common to watch: nearly every story has it. Use a more specific word, or a phrase "
+    'in quotes, e.g. /subscribe "the hague".'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +149,13 @@ def _single(phrase: str, catalogue: TopicCatalogue) -> Target:
     except KeywordError as error:
         return InvalidTarget(phrase, str(error), error.template, tuple(error.values.items()))
     return KeywordTarget(keyword=keyword, typed=phrase, suggestion=catalogue.suggest(phrase))
+
+
+def new_watch_problem(target: KeywordTarget) -> InvalidTarget | None:
+    """Why a watch should not be added now, though it parses (so /unsubscribe still finds one
+    stored before the rule): a word it requires alone is one character or a very common word.
+    """
+    for term in parse_watch(target.keyword).required:
+        if too_vague(term):
+            return InvalidTarget(term, TOO_SHORT if len(term) == 1 else TOO_COMMON)
+    return None

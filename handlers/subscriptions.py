@@ -15,7 +15,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import CustomContext
 from bot.i18n import Translator, topic_name
-from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
+from bot.targets import (
+    InvalidTarget,
+    KeywordTarget,
+    TopicTarget,
+    new_watch_problem,
+    parse_targets,
+)
 from handlers.common import (
     admins_only,
     command,
@@ -146,6 +152,10 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                             word=html.escape(target.keyword)
                         )
                     )
+                    continue
+                problem = new_watch_problem(target)
+                if problem is not None:
+                    problems.setdefault(problem.explain(_), []).append(quote(problem.typed))
                     continue
                 if keyword_count >= MAX_KEYWORDS_PER_CHAT:
                     over_limit += 1

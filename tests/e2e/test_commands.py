@@ -153,3 +153,13 @@ async def test_a_reply_telegram_refuses_is_followed_by_an_apology(bot: Harness) 
     bot.emulator.fail_chat(ANN, Failure("too_long", 400, "Bad Request: message is too long"), 1)
     reply = await bot.command(ANN, "/help")
     assert reply.plain_text == SORRY  # short, and without the error's text
+
+
+async def test_one_letter_and_common_words_are_not_watched(bot: Harness) -> None:
+    reply = await bot.command(ANN, "/subscribe a")
+    assert "Too short to watch" in reply.plain_text and "Watching" not in reply.plain_text
+    reply = await bot.command(ANN, '/subscribe the, на, "the hague"')
+    assert "“the”, “на”: Too common to watch" in reply.plain_text
+    assert 'phrase in quotes, e.g. /subscribe "the hague"' in reply.plain_text
+    listing = (await bot.command(ANN, "/subscriptions")).plain_text
+    assert "“the hague”" in listing and "“the”" not in listing and "“a”" not in listing

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.targets import InvalidTarget, KeywordTarget, TopicTarget, parse_targets
+from bot.targets import (
+    InvalidTarget,
+    KeywordTarget,
+    TopicTarget,
+    new_watch_problem,
+    parse_targets,
+)
 from bot.topics import TopicCatalogue, load_catalogue
 
 
@@ -70,3 +76,38 @@ def test_bad_arguments_are_invalid_with_a_reason(catalogue: TopicCatalogue) -> N
     assert isinstance(too_long, InvalidTarget) and "too long" in too_long.reason
     (symbols,) = parse_targets("!!!", catalogue)
     assert isinstance(symbols, InvalidTarget) and symbols.reason
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("a", "Too short"),
+        ("X", "Too short"),
+        ("7", "Too short"),
+        ("The", "Too common"),
+        ('"of"', "Too common"),
+        ("і", "Too short"),
+        ("на", "Too common"),
+        ("и", "Too short"),
+        ("не", "Too common"),
+        ("sanctions +the", "Too common"),
+        ('"price cap" +of', "Too common"),
+    ],
+)
+def test_new_watches_of_one_vague_word_are_refused(
+    text: str, reason: str, catalogue: TopicCatalogue
+) -> None:
+    (target,) = parse_targets(text, catalogue)
+    # Still read as a keyword, so /unsubscribe finds one stored before the rule.
+    assert isinstance(target, KeywordTarget)
+    problem = new_watch_problem(target)
+    assert problem is not None and problem.reason.startswith(reason)
+
+
+@pytest.mark.parametrize(
+    "text", ['"the hague"', "G7", "F-16", "2026", "tomahawk -the", "Tomahawk", "Чорне море"]
+)
+def test_specific_watches_are_accepted(text: str, catalogue: TopicCatalogue) -> None:
+    for target in parse_targets(text, catalogue):
+        assert isinstance(target, KeywordTarget)
+        assert new_watch_problem(target) is None
