@@ -64,6 +64,8 @@ _COMMON_WORDS = """
     между после только да нет
 """
 COMMON_WORDS = frozenset(_COMMON_WORDS.split())
+# Markup users paste by mistake: never in an article's plain text, so never a useful watch.
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]*);")
 
 
 class KeywordError(ValueError):
@@ -143,6 +145,11 @@ def render_watch(watch: Watch) -> str:
 def too_vague(term: str) -> bool:
     """Whether ``term`` (normalised) is too short or too common to watch on its own."""
     return " " not in term and (len(term) == 1 or term in COMMON_WORDS)
+
+
+def looks_like_html(term: str) -> bool:
+    """Whether ``term`` (normalised) has an HTML tag's brackets or an entity like "&amp;"."""
+    return "<" in term or ">" in term or _HTML_ENTITY.search(term) is not None
 
 
 def _quoted(term: str) -> str:

@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.i18n.data import N_
-from bot.keywords import KeywordError, normalize_keyword, parse_watch, too_vague
+from bot.keywords import (
+    KeywordError,
+    looks_like_html,
+    normalize_keyword,
+    parse_watch,
+    too_vague,
+)
 from bot.topics import Topic, TopicCatalogue
 
 MAX_TOPIC_WORDS = 4
@@ -23,6 +29,9 @@ TYPOGRAPHIC_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"
 TOO_SHORT = N_(
     "Too short to watch: a single letter or digit is in nearly every story. Use a more "
     'specific word, or a phrase in quotes, e.g. /subscribe "plan b".'
+)
+NOT_HTML = N_(
+    "A keyword is plain text as it appears in the news: it can't contain HTML tags or codes."
 )
 TOO_COMMON = N_(
     "Too common to watch: nearly every story has it. Use a more specific word, or a phrase "
@@ -153,9 +162,13 @@ def _single(phrase: str, catalogue: TopicCatalogue) -> Target:
 
 def new_watch_problem(target: KeywordTarget) -> InvalidTarget | None:
     """Why a watch should not be added now, though it parses (so /unsubscribe still finds one
-    stored before the rule): a word it requires alone is one character or a very common word.
+    stored before the rule): it has HTML in it, or a word it requires alone is one character
+    or a very common word.
     """
-    for term in parse_watch(target.keyword).required:
+    watch = parse_watch(target.keyword)
+    if any(looks_like_html(term) for term in (*watch.required, *watch.vetoed)):
+        return InvalidTarget(target.typed, NOT_HTML)
+    for term in watch.required:
         if too_vague(term):
             return InvalidTarget(term, TOO_SHORT if len(term) == 1 else TOO_COMMON)
     return None

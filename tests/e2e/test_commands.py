@@ -122,6 +122,10 @@ async def test_helpful_replies_to_odd_input(bot: Harness) -> None:
     assert "Did you mean" in reply.plain_text and "Ukraine" in reply.plain_text
     reply = await bot.command(ANN, "/subscribe <b>bold</b>")
     assert "<b>bold</b>" in reply.plain_text  # shown as typed, never parsed as markup
+    assert "can't contain HTML" in reply.plain_text and "Watching" not in reply.plain_text
+    reply = await bot.command(ANN, "/subscribe &amp; <script>")
+    assert "“&amp;”, “<script>”: A keyword is plain text" in reply.plain_text
+    assert "follows nothing" in (await bot.command(ANN, "/subscriptions")).plain_text
     reply = await bot.command(ANN, "/latest " + "x" * 5000)
     assert "too long" in reply.plain_text
     reply = await bot.command(ANN, "/latest atlantis")

@@ -111,3 +111,19 @@ def test_specific_watches_are_accepted(text: str, catalogue: TopicCatalogue) -> 
     for target in parse_targets(text, catalogue):
         assert isinstance(target, KeywordTarget)
         assert new_watch_problem(target) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["<b>bold</b>", "&amp;", "<script>", "x&#39;s", "tomahawk -x<i>", "AT&amp;T"]
+)
+def test_html_is_not_a_watch(text: str, catalogue: TopicCatalogue) -> None:
+    (target,) = parse_targets(text, catalogue)
+    assert isinstance(target, KeywordTarget)
+    problem = new_watch_problem(target)
+    assert problem is not None and "HTML" in problem.reason
+
+
+@pytest.mark.parametrize("text", ["AT&T", "R&D", "Black & Decker", "Putin's"])
+def test_ampersands_and_apostrophes_are_not_html(text: str, catalogue: TopicCatalogue) -> None:
+    (target,) = parse_targets(f'"{text}"', catalogue)
+    assert isinstance(target, KeywordTarget) and new_watch_problem(target) is None
