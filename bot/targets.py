@@ -2,12 +2,15 @@
 
 `/subscribe ukraine price cap "Black Sea" tomahawk` reads as: the topic Ukraine, the topic
 Sanctions (its alias "price cap"), and the keyword watches "black sea" and "tomahawk".
-Quoted text and comma-separated parts are taken as one phrase; unquoted words are first
-grouped into the longest run that names a topic, and any other word is a keyword of its own.
+Quoted text is always a keyword (`"price cap"` watches the words, not the topic), and a
+comma-separated part is one phrase; unquoted words are first grouped into the longest run
+that names a topic, and any other word is a keyword of its own.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ MAX_TOPIC_WORDS = 4
 MAX_ARGUMENT_CHARS = 1000
 # Phones type “smart” quotes; apostrophes stay literal so "Putin's" is one word.
 TYPOGRAPHIC_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+_FULLY_QUOTED = re.compile(r'\s*"[^"]*"\s*')
 TOO_SHORT = N_(
     "Too short to watch: a single letter or digit is in nearly every story. Use a more "
     'specific word, or a phrase in quotes, e.g. /subscribe "plan b".'
@@ -69,20 +73,34 @@ Target = TopicTarget | KeywordTarget | InvalidTarget
 
 
 def _phrases(text: str) -> list[tuple[str, bool]]:
-    """Split into (phrase, quoted) pieces; unbalanced quotes fall back to plain words."""
-    if "," in text:
-        return [(part.strip(), True) for part in text.split(",") if part.strip()]
+    """Split into (phrase, quoted) pieces; unbalanced quotes fall back to plain words.
+
+    `quoted` is whether the user put quotes in the piece: then it is a keyword, never a topic.
+    A comma-separated part is one piece, quoted only when quotes wrap all of it."""
     text = text.translate(TYPOGRAPHIC_QUOTES)
-    lexer = shlex.shlex(text, posix=True)
+    if "," in text:
+        return [
+            (part.strip(), _FULLY_QUOTED.fullmatch(part) is not None)
+            for part in text.split(",")
+            if part.strip()
+        ]
+    source = io.StringIO(text)
+    lexer = shlex.shlex(source, posix=True)
     lexer.whitespace_split = True
     lexer.quotes = '"'
     lexer.commenters = ""
+    pieces = []
+    start = 0
     try:
-        tokens = list(lexer)
+        for token in lexer:
+            # The token's text as typed, quotes included: shlex has removed them from `token`.
+            end = source.tell()
+            if token.strip():
+                pieces.append((token, '"' in text[start:end]))
+            start = end
     except ValueError:
         return [(word, False) for word in text.split()]
-    quoted = {piece for piece in tokens if any(ch.isspace() for ch in piece)}
-    return [(token, token in quoted) for token in tokens if token.strip()]
+    return pieces
 
 
 def parse_targets(text: str, catalogue: TopicCatalogue) -> list[Target]:
@@ -125,10 +143,10 @@ def parse_targets(text: str, catalogue: TopicCatalogue) -> list[Target]:
             end += 1
         if end > index + width or _is_operator(phrase):
             add(_watch(pieces[index : index + width], pieces[index + width : end]))
-        elif width > 1 or not quoted:
-            add(_single(" ".join(word for word, _ in pieces[index:end]), catalogue))
+        elif quoted:
+            add(_keyword(phrase.strip().strip('"')))
         else:
-            add(_single(phrase, catalogue))
+            add(_single(" ".join(word for word, _ in pieces[index:end]), catalogue))
         index = end
     return targets
 
@@ -153,11 +171,15 @@ def _single(phrase: str, catalogue: TopicCatalogue) -> Target:
     topic = catalogue.resolve(phrase)
     if topic is not None:
         return TopicTarget(topic)
+    return _keyword(phrase, catalogue.suggest(phrase))
+
+
+def _keyword(phrase: str, suggestion: Topic | None = None) -> Target:
     try:
         keyword = normalize_keyword(phrase)
     except KeywordError as error:
         return InvalidTarget(phrase, str(error), error.template, tuple(error.values.items()))
-    return KeywordTarget(keyword=keyword, typed=phrase, suggestion=catalogue.suggest(phrase))
+    return KeywordTarget(keyword=keyword, typed=phrase, suggestion=suggestion)
 
 
 def new_watch_problem(target: KeywordTarget) -> InvalidTarget | None:

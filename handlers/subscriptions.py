@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import CustomContext
 from bot.i18n import Translator, topic_name
+from bot.keywords import Watch, parse_watch
 from bot.targets import (
     InvalidTarget,
     KeywordTarget,
@@ -47,6 +48,23 @@ UNSUBSCRIBE_ALL = {"all", "everything", "*", "все", "усе", "всі"}
 def _was_quoted(text: str, word: str) -> bool:
     """Whether the user put `word` in quotes: then it is a keyword even if close to a topic."""
     return any(f"{left}{word}{right}" in text for left, right in ('""', "''", "“”", "«»", "„“"))
+
+
+def _describe(t: Translator, stored: str, watch: Watch) -> str:
+    """What a watch with operators looks for, so `sanctions -iran` is not mistaken for a topic."""
+    _ = t.gettext
+    required = ", ".join(quote(term) for term in watch.required)
+    if watch.vetoed:
+        return _(
+            "🔎 Watching {watch} (a keyword watch: stories with {required} and without {vetoed})."
+        ).format(
+            watch=quote(stored),
+            required=required,
+            vetoed=", ".join(quote(term) for term in watch.vetoed),
+        )
+    return _("🔎 Watching {watch} (a keyword watch: stories with all of {required}).").format(
+        watch=quote(stored), required=required
+    )
 
 
 def _stale(t: Translator) -> str:
@@ -117,6 +135,7 @@ async def subscribe(update: Update, context: CustomContext) -> None:
     added: list[str] = []
     already: list[str] = []
     keywords: list[str] = []
+    expressions: list[str] = []  # watches with "+" or "-" words, one line each
     hints: list[str] = []
     # Refusals grouped by reason, so a long list of bad words gives one line per reason.
     problems: dict[str, list[str]] = {}
@@ -170,7 +189,11 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                 )
                 if created:
                     keyword_count += 1
-                    keywords.append(quote(target.keyword))
+                    watch = parse_watch(target.keyword)
+                    if len(watch.required) == 1 and not watch.vetoed:
+                        keywords.append(quote(target.keyword))
+                    else:
+                        expressions.append(_describe(t, target.keyword, watch))
                 else:
                     already.append(quote(target.keyword))
             elif isinstance(target, InvalidTarget):
@@ -189,6 +212,7 @@ async def subscribe(update: Update, context: CustomContext) -> None:
                 len(keywords),
             ).format(words=listing(t, keywords))
         )
+    lines.extend(expressions)
     if already:
         lines.append(_("Already following {names}.").format(names=listing(t, already)))
     if over_limit:
@@ -206,7 +230,7 @@ async def subscribe(update: Update, context: CustomContext) -> None:
     )
     lines.extend(hints)
     footer = []
-    if added or keywords:
+    if added or keywords or expressions:
         footer.append(
             _("New stories will arrive here as they break. /latest shows the newest now.")
         )

@@ -167,3 +167,19 @@ async def test_one_letter_and_common_words_are_not_watched(bot: Harness) -> None
     assert 'phrase in quotes, e.g. /subscribe "the hague"' in reply.plain_text
     listing = (await bot.command(ANN, "/subscriptions")).plain_text
     assert "“the hague”" in listing and "“the”" not in listing and "“a”" not in listing
+
+
+async def test_quotes_watch_the_words_and_operators_are_explained(bot: Harness) -> None:
+    reply = await bot.command(ANN, '/subscribe "price cap"')
+    assert "Watching the keyword “price cap”" in reply.plain_text
+    assert "Sanctions" not in reply.plain_text
+    reply = await bot.command(ANN, "/subscribe sanctions -iran")
+    assert (
+        "Watching “sanctions -iran” (a keyword watch: stories with “sanctions” and without "
+        "“iran”)." in reply.plain_text
+    )
+    assert "not a topic" not in reply.plain_text
+    reply = await bot.command(ANN, "/subscribe tomahawk +kyiv")
+    assert "(a keyword watch: stories with all of “tomahawk”, “kyiv”)" in reply.plain_text
+    listing = (await bot.command(ANN, "/subscriptions")).plain_text
+    assert "Topics" not in listing and "“price cap”" in listing

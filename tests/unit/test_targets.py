@@ -42,6 +42,11 @@ def describe(text: str, catalogue: TopicCatalogue) -> list[str]:
         ("ukraine price cap Tomahawk", ["topic:ukraine", "topic:sanctions", "keyword:tomahawk"]),
         ('"Black Sea" Tomahawk', ["keyword:black sea", "keyword:tomahawk"]),
         ("“Black Sea”", ["keyword:black sea"]),
+        # Quotes mean "watch these words", even when they name a topic.
+        ('"price cap"', ["keyword:price cap"]),
+        ('"Kyiv" ukraine', ["keyword:kyiv", "topic:ukraine"]),
+        ("«Sanctions»", ["keyword:sanctions"]),
+        ('Kyiv, "sanctions", price cap', ["topic:ukraine", "keyword:sanctions", "topic:sanctions"]),
         ("black sea, grain deal", ["keyword:black sea", "keyword:grain deal"]),
         ("ukraine ukraine Kyiv", ["topic:ukraine"]),
         ("", []),
