@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from bot.emulator import BotAPIEmulator
+from bot.emulator import BotAPIEmulator, SentMessage
 from storage.models import OutboxEntry
 from tests.conftest import feed_bytes
-from tests.e2e.harness import running_bot, write_sources
+from tests.e2e.harness import Harness, running_bot, write_sources
 from tests.support.feed_server import ITEM, FeedServer, withhold_items
 
 KYIV = "kyivindependent-news-archive-2026-10-04.rss.xml"
@@ -196,23 +196,34 @@ async def test_title_only_item_gets_its_lead_from_the_article_page(
         assert len(emulator.messages_to(ALICE)) == before + 1
 
 
+def _kyiv_source(feeds: FeedServer, tmp_path: Path, full: bytes) -> Path:
+    """The Kyiv Independent's feed without its newest item (the Lukoil story), as a source."""
+    feeds.serve("/kyiv.rss", withhold_items(full, 1))
+    return write_sources(
+        tmp_path / "sources.toml", [("The Kyiv Independent", feeds.url("/kyiv.rss"))]
+    )
+
+
+async def _alices_lukoil_alert(bot: Harness, full: bytes) -> tuple[int, SentMessage]:
+    """Alice follows Sanctions; after the first fetch the Lukoil story is published: her one
+    alert, and how many messages she had before it."""
+    await bot.command(ALICE, "/subscribe sanctions")
+    assert await bot.wait_for_articles(at_least=14) == 14
+    bot.feeds.serve("/kyiv.rss", full)
+    before = len(bot.emulator.messages_to(ALICE))
+    (push,) = (await bot.emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
+    await bot.outbox_idle()
+    return before, push
+
+
 async def test_an_alert_that_can_no_longer_be_edited_is_let_go(
     emulator: BotAPIEmulator, feeds: FeedServer, database_url: str, tmp_path: Path
 ) -> None:
     """The user deleted the alert (or Telegram refuses the edit): the editor gives it up, once."""
     full = feed_bytes(KYIV)
-    feeds.serve("/kyiv.rss", withhold_items(full, 1))
-    sources = write_sources(
-        tmp_path / "sources.toml", [("The Kyiv Independent", feeds.url("/kyiv.rss"))]
-    )
-
+    sources = _kyiv_source(feeds, tmp_path, full)
     async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
-        await bot.command(ALICE, "/subscribe sanctions")
-        assert await bot.wait_for_articles(at_least=14) == 14
-        feeds.serve("/kyiv.rss", full)
-        before = len(emulator.messages_to(ALICE))
-        (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
-        await bot.outbox_idle()
+        before, push = await _alices_lukoil_alert(bot, full)
 
         # The alert's message is gone from the chat; an edit for it falls due.
         async with bot.ctx.sessionmaker() as session, session.begin():
@@ -253,19 +264,10 @@ async def test_a_source_republishing_a_story_word_for_word_does_not_alert_again(
     )
     assert again != first.group()
     republished = full[: first.start()] + again + full[first.start() :]
-    feeds.serve("/kyiv.rss", withhold_items(full, 1))
-    sources = write_sources(
-        tmp_path / "sources.toml", [("The Kyiv Independent", feeds.url("/kyiv.rss"))]
-    )
-
+    sources = _kyiv_source(feeds, tmp_path, full)
     async with running_bot(emulator, feeds, database_url=database_url, sources_file=sources) as bot:
-        await bot.command(ALICE, "/subscribe sanctions")
-        assert await bot.wait_for_articles(at_least=14) == 14
-        feeds.serve("/kyiv.rss", full)
-        before = len(emulator.messages_to(ALICE))
-        (push,) = (await emulator.wait_for_messages(ALICE, before + 1, timeout=15))[before:]
+        before, push = await _alices_lukoil_alert(bot, full)
         assert push.plain_text.startswith(LUKOIL_TITLE)
-        await bot.outbox_idle()
         await bot.command(BOB, "/subscribe sanctions")
         bob_before = len(emulator.messages_to(BOB))
 
