@@ -100,19 +100,26 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         """Only what storage/db.py can open: SQLite via aiosqlite, PostgreSQL via asyncpg.
-        The messages never repeat the URL, which may hold a password."""
+
+        A URL that names no driver (`sqlite:///newsbot.db`, `postgresql://…`, Heroku-style
+        `postgres://…`) gets the async one; another driver named outright is refused. The
+        messages never repeat the URL, which may hold a password."""
         url = value.strip()
         try:
             parsed = make_url(url)
         except ArgumentError:
             raise ValueError(f"must be a database URL such as {DATABASE_EXAMPLES}") from None
-        backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
+        backend = "postgresql" if parsed.drivername == "postgres" else parsed.get_backend_name()
         wanted = DATABASE_DRIVERS.get(backend)
         if wanted is None:
             raise ValueError(
                 f"must be a SQLite or PostgreSQL URL ({DATABASE_EXAMPLES}), not {backend}://"
             )
-        if driver != wanted:
+        if "+" not in parsed.drivername:
+            return parsed.set(drivername=f"{backend}+{wanted}").render_as_string(
+                hide_password=False
+            )
+        if parsed.get_driver_name() != wanted:
             raise ValueError(f"must use {backend}+{wanted}:// (not {parsed.drivername}://)")
         return url
 

@@ -92,7 +92,7 @@ async def test_bad_setting_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 async def test_bad_database_url_is_one_line_and_exit_2_for_every_verb(tmp_path: Path) -> None:
-    for url in ("garbage", "mysql://x", "sqlite:///x.db"):
+    for url in ("garbage", "mysql://x", "sqlite+pysqlite:///x.db"):
         env = _env(tmp_path, NEWSBOT_TELEGRAM_TOKEN="1:abc", NEWSBOT_DATABASE_URL=url)
         for verb in (["stats"], ["sources", "list"], ["db", "current"], ["run"]):
             code, out, err = await _run(*verb, env=env, cwd=tmp_path)

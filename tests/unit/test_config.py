@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.config import DEFAULT_API_URL, DEFAULT_DATABASE_URL, ConfigError, load_settings
 from bot.logs import REDACTED, RedactTokenFilter
@@ -77,8 +78,12 @@ def test_toml_file_and_env_precedence(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ("NEWSBOT_HTTP_PORT", "70000", "NEWSBOT_HTTP_PORT"),
         ("NEWSBOT_DATABASE_URL", "garbage", "NEWSBOT_DATABASE_URL must be a database URL"),
         ("NEWSBOT_DATABASE_URL", "mysql://x", "SQLite or PostgreSQL URL"),
-        ("NEWSBOT_DATABASE_URL", "sqlite:///x.db", "must use sqlite+aiosqlite://"),
-        ("NEWSBOT_DATABASE_URL", "postgresql://u:pw@h/d", "must use postgresql+asyncpg://"),
+        ("NEWSBOT_DATABASE_URL", "sqlite+pysqlite:///x.db", "must use sqlite+aiosqlite://"),
+        (
+            "NEWSBOT_DATABASE_URL",
+            "postgresql+psycopg2://u:pw@h/d",
+            "must use postgresql+asyncpg://",
+        ),
     ],
 )
 def test_invalid_values_give_one_clear_line(
@@ -105,8 +110,29 @@ def test_supported_database_urls(monkeypatch: pytest.MonkeyPatch, url: str) -> N
     assert load_settings().database_url == url
 
 
+@pytest.mark.parametrize(
+    ("url", "used"),
+    [
+        ("sqlite:///newsbot.db", "sqlite+aiosqlite:///newsbot.db"),
+        ("postgresql://newsbot:se%40cret@db:5432/newsbot", None),
+        ("postgres://newsbot@db/newsbot", "postgresql+asyncpg://newsbot@db/newsbot"),
+    ],
+)
+def test_a_url_without_a_driver_gets_the_async_one(
+    monkeypatch: pytest.MonkeyPatch, url: str, used: str | None
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATABASE_URL", url)
+    got = load_settings().database_url
+    if used is not None:
+        assert got == used
+    # The password, escapes included, survives the rewrite.
+    parsed = make_url(got)
+    assert parsed.get_driver_name() in {"aiosqlite", "asyncpg"}
+    assert parsed.password == make_url(url).password
+
+
 def test_database_url_errors_never_repeat_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
-    for url in ("postgresql://u:hunter22@h/d", "mysql://u:hunter22@h/d", "u:hunter22@@:/"):
+    for url in ("postgresql+psycopg2://u:hunter22@h/d", "mysql://u:hunter22@h/d", "u:hunter22@@:/"):
         monkeypatch.setenv("NEWSBOT_DATABASE_URL", url)
         with pytest.raises(ConfigError) as caught:
             load_settings()
