@@ -1,6 +1,9 @@
-"""/search <words>: the newest stored stories that mention every word, with links."""
+"""/search <words>: the newest stored stories that mention every word (or "quoted phrase"),
+with links."""
 
 from __future__ import annotations
+
+import re
 
 from telegram import Update
 from telegram.ext import BaseHandler
@@ -26,12 +29,20 @@ SCAN = 2000  # recent stories searched: whole-word matching is done in Python, a
 MAX_WORDS = 8
 
 
+# A phrase in quotes ("Black Sea", “Black Sea”, «Black Sea») is one term; other words are one
+# term each, stray quote marks dropped.
+_TERM = re.compile(r'["“«„]([^"“”«»„]+)["”»“]|([^\s"“”«»„]+)')
+
+
 def search_terms(text: str) -> list[str]:
-    """The words to look for, normalised like keyword watches; duplicates dropped."""
+    """The words and quoted phrases to look for, normalised like keyword watches; duplicates
+    dropped. A phrase matches its words side by side, as a keyword watch does."""
     terms: list[str] = []
-    for word in text.replace('"', " ").split()[:MAX_WORDS]:
+    for match in _TERM.finditer(text):
+        if len(terms) == MAX_WORDS:
+            break
         try:
-            term = normalize_keyword(word)
+            term = normalize_keyword(match.group(1) or match.group(2))
         except KeywordError:
             continue
         if term not in terms:

@@ -412,6 +412,16 @@ async def test_policy_groups_forums_buttons_and_languages(
         assert "Latvia" in reply.plain_text and any(e.type == "text_link" for e in reply.entities)
         reply = await bot.command(ERIN, "/search zzyzx qqq")
         assert "zzyzx" in reply.plain_text
+        # Quotes make a phrase: both words anywhere find Black Sea stories, the words side by
+        # side in another order find none.
+        reply = await bot.command(ERIN, "/search sea black")
+        assert "Black Sea" in reply.plain_text
+        reply = await bot.command(ERIN, '/search "sea black"')
+        assert "Black Sea" not in reply.plain_text and "“sea black”" in reply.plain_text
+        reply = await bot.command(ERIN, "/search “Black Sea”")
+        assert "Black Sea" in reply.plain_text and any(
+            e.type == "text_link" for e in reply.entities
+        )
         _no_errors(emulator)
 
 
