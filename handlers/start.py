@@ -101,11 +101,32 @@ def build() -> list[BaseHandler[Update, CustomContext, None]]:
     return [command("start", start), command("help", help_command)]
 
 
+async def plain_text(update: Update, context: CustomContext) -> None:
+    """Text that is not a command, in a private chat: say how to talk to the bot rather than
+    stay silent (the throttle counts it like a command, so a flood gets no flood back)."""
+    chat = await register_chat(update, context)
+    if chat is None:
+        return
+    _ = translator(context, chat).gettext
+    await reply(
+        update,
+        _(
+            "I follow commands: /help lists them. To get alerts on a word or a topic, send "
+            "/subscribe and the word, e.g. /subscribe Odesa."
+        ),
+    )
+
+
 def build_fallback() -> list[BaseHandler[Update, CustomContext, None]]:
-    """Registered after every other command, so it only sees commands nobody handled."""
+    """Registered after every other command, so it only sees commands nobody handled, and
+    text in a private chat."""
     return [
         MessageHandler(
             filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.COMMAND,
             unknown_command,
-        )
+        ),
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            plain_text,
+        ),
     ]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import BaseHandler
 
 from bot.context import CustomContext
@@ -83,7 +84,11 @@ class ThrottleHandler(BaseHandler[Update, CustomContext, None]):
         if not isinstance(update, Update) or update.effective_chat is None:
             return None
         message = update.message
-        is_command = message is not None and (message.text or "").startswith("/")
+        # A command, or text in a private chat (it gets a hint: handlers.start), costs a reply.
+        is_command = message is not None and (
+            (message.text or "").startswith("/")
+            or (message.text is not None and update.effective_chat.type == ChatType.PRIVATE)
+        )
         if not is_command and update.callback_query is None:
             return None
         cost = 1.0 if is_command else BUTTON_COST

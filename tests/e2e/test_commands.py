@@ -100,6 +100,15 @@ async def test_unsubscribe_by_name_keyboard_and_all(bot: Harness) -> None:
     assert "follows nothing" in (await bot.command(ANN, "/subscriptions")).plain_text
 
 
+async def test_text_in_a_private_chat_gets_a_hint_and_in_a_group_nothing(bot: Harness) -> None:
+    reply = await bot.command(ANN, "hello bot")
+    assert "/help" in reply.plain_text and "/subscribe" in reply.plain_text
+    # In a group people talk to each other: the bot stays out of it.
+    bot.emulator.send_text(GROUP, "hello everyone", chat_type="supergroup", user_id=ANN)
+    reply = await bot.command(GROUP, "/help", chat_type="supergroup", user_id=ANN)
+    assert [m.plain_text for m in bot.emulator.messages_to(GROUP)] == [reply.plain_text]
+
+
 async def test_group_commands_with_bot_name(bot: Harness) -> None:
     bot.emulator.set_chat_member_status(GROUP, ANN, "administrator")  # only admins subscribe
     reply = await bot.command(
