@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 from collections.abc import Sequence
 
@@ -140,19 +139,15 @@ def _run(settings: Settings) -> int:
 
 
 def _network_reason(error: BaseException) -> str:
-    """Why a Bot API request failed, from the first cause that says it plainly."""
+    """Why a Bot API request failed (storage.db.network_reason reads the chain)."""
     from telegram.error import TimedOut
 
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(seen, socket.gaierror):
-            return "unknown host"
-        if isinstance(seen, TimeoutError | TimedOut):
-            return "timed out"
-        seen = seen.__cause__ or seen.__context__
-    return "network error"
+    from storage.db import network_reason
+
+    reason = network_reason(error)
+    if reason is None:
+        reason = "timed out" if isinstance(error, TimedOut) else "network error"
+    return reason
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,18 +65,28 @@ class DatabaseUnreachable(Exception):
     operator and shows the URL without its password."""
 
 
-def display_url(url: str) -> str:
-    """The URL as an operator may see it: the password, if any, masked."""
-    return make_url(url).render_as_string(hide_password=True)
+def network_reason(error: BaseException) -> str | None:
+    """Why a connection failed, in an operator's words, from the first exception in `error`'s
+    chain that says it plainly (refused, unknown host, timed out); None if none does. Used for
+    the database here and for the Bot API by `newsbot run`."""
+    seen: BaseException | None = error
+    for _ in range(32):  # a chain is short; never loop on a cycle
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host"
+        if isinstance(seen, TimeoutError):
+            return "timed out"
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _reason(error: BaseException) -> str:
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, socket.gaierror):
-        return "unknown host"
-    if isinstance(error, TimeoutError):
-        return "timed out"
+    plain = network_reason(error)
+    if plain is not None:
+        return plain
     if isinstance(error, DBAPIError):
         return _reason(error.orig) if isinstance(error.orig, BaseException) else str(error)
     text = (getattr(error, "strerror", None) or str(error) or type(error).__name__).strip()
