@@ -20,6 +20,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import CustomContext
+from bot.delivery.format import MAX_MESSAGE_CHARS  # Telegram's limit, in UTF-16 code units
 from bot.i18n import Translator
 from storage import chats as chat_store
 from storage.records import ChatRecord
@@ -28,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ARGUMENT_CHARS = 1000  # longer arguments are refused before anything parses them
 MAX_ECHO_CHARS = 40  # how much of a user's word a reply may quote back
-MAX_MESSAGE_CHARS = 4096  # Telegram's limit on a message's text, in UTF-16 code units
 MAX_LISTED = 20  # names a reply lists before "and N more"
 _TAG = re.compile(r"<[^>]*>")
 ADMIN_STATUSES = frozenset({ChatMember.OWNER, ChatMember.ADMINISTRATOR})
